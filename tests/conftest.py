@@ -1,0 +1,71 @@
+"""Shared test helpers: configuration files and Maildir trees made on the fly."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+MINIMAL_CONFIG = """
+[mailbox]
+url = "maildir:{maildir}"
+
+[folders]
+inbox = "INBOX"
+sent = "Sent"
+drafts = "Drafts"
+notices = ["Billing"]
+
+[provider]
+name = "Ana Ruiz, Web Agency"
+addresses = ["ana@agency.example", "billing@agency.example"]
+domains = ["agency.example"]
+timezone = "Europe/Madrid"
+
+[store]
+path = "{store}"
+"""
+
+
+def make_maildir(root: Path, folders: tuple[str, ...] = ("Sent", "Drafts", "Billing")) -> Path:
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for folder in folders:
+        for sub in ("cur", "new", "tmp"):
+            (root / ("." + folder.replace("/", ".")) / sub).mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def deliver(maildir: Path, folder: str, name: str, raw: bytes, sub: str = "new") -> Path:
+    """Put ``raw`` in a Maildir folder as a file called ``name`` (a unique name)."""
+    base = maildir if folder == "INBOX" else maildir / ("." + folder.replace("/", "."))
+    path = base / sub / (name if sub == "new" else name + ":2,S")
+    path.write_bytes(raw)
+    return path
+
+
+@pytest.fixture
+def maildir(tmp_path: Path) -> Path:
+    return make_maildir(tmp_path / "Maildir")
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """Write a config file; ``text`` may use {maildir} and {store}."""
+
+    def write(text: str = MINIMAL_CONFIG, name: str = "triage.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(
+            textwrap.dedent(text).format(
+                maildir=tmp_path / "Maildir", store=tmp_path / "state" / "triage.db"
+            ),
+            encoding="utf-8",
+        )
+        return path
+
+    return write

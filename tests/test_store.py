@@ -1,0 +1,149 @@
+"""The state store: once per message, checkpoints never ahead of what is stored."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from triage.errors import StoreError
+from triage.message import Address, Kind, Message
+from triage.store import MIGRATIONS, Fetched, Store
+
+
+def message(n: int, **changes: object) -> Message:
+    fields: dict[str, object] = dict(
+        message_id=f"<m{n}@client.example>",
+        sender=Address("Cliente", "cliente@client.example"),
+        to=(Address("Ana", "ana@agency.example"),),
+        bcc=(Address("", "auditor@client.example"),),
+        date=datetime(2026, 11, 3, 9, n % 60, tzinfo=UTC),
+        subject=f"message {n}",
+        body="hola",
+    )
+    fields.update(changes)
+    return Message(**fields)  # type: ignore[arg-type]
+
+
+def batch(*numbers: int) -> list[Fetched]:
+    return [Fetched(uid=n, message=message(n), kind=Kind.CLIENT) for n in numbers]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "state" / "t.db")
+    yield s
+    s.close()
+
+
+def test_a_new_database_is_migrated_to_the_latest_schema(store: Store) -> None:
+    assert store.schema_version == len(MIGRATIONS)
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
+    with pytest.raises(StoreError, match="from a newer triage"):
+        Store(path)
+
+
+def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the state database"):
+        Store(path)
+
+
+def test_batch_and_checkpoint_are_written_together(store: Store) -> None:
+    store.reset_folder("INBOX", 7)
+    assert store.save_batch("INBOX", 7, batch(1, 2, 3), last_uid=3) == 3
+    assert store.checkpoint("INBOX").last_uid == 3
+    assert store.count_messages() == 3
+
+
+def test_a_failure_inside_a_batch_leaves_neither_messages_nor_checkpoint(store: Store) -> None:
+    store.reset_folder("INBOX", 7)
+    store.save_batch("INBOX", 7, batch(1), last_uid=1)
+    broken = batch(2, 3) + [Fetched(uid=4, message=message(4, date="not a date"), kind=Kind.CLIENT)]
+    with pytest.raises(AttributeError):
+        store.save_batch("INBOX", 7, broken, last_uid=4)
+    assert store.checkpoint("INBOX").last_uid == 1
+    assert store.count_messages() == 1
+
+
+def test_the_same_message_id_is_stored_once_with_every_location(store: Store) -> None:
+    store.reset_folder("INBOX", 7)
+    store.reset_folder("Archive", 9)
+    assert store.save_batch("INBOX", 7, batch(1, 2), last_uid=2) == 2
+    assert store.save_batch("Archive", 9, batch(2), last_uid=5) == 0
+    assert store.count_messages() == 2
+    places = store.db.execute("SELECT folder, uid FROM locations ORDER BY folder").fetchall()
+    assert [tuple(p) for p in places] == [("Archive", 2), ("INBOX", 1), ("INBOX", 2)]
+
+
+def test_a_new_uidvalidity_restarts_the_folder_without_duplicates(store: Store) -> None:
+    store.reset_folder("INBOX", 7)
+    store.save_batch("INBOX", 7, batch(1, 2), last_uid=2)
+    store.reset_folder("INBOX", 8)
+    assert store.checkpoint("INBOX").last_uid == 0
+    renumbered = [Fetched(uid=n + 100, message=message(n), kind=Kind.CLIENT) for n in (1, 2, 3)]
+    assert store.save_batch("INBOX", 8, renumbered, last_uid=103) == 1
+    assert store.count_messages() == 3
+
+
+def test_a_stale_uidvalidity_does_not_move_the_checkpoint(store: Store) -> None:
+    store.reset_folder("INBOX", 8)
+    store.save_batch("INBOX", 7, batch(1), last_uid=50)
+    assert store.checkpoint("INBOX").last_uid == 0
+
+
+def test_addresses_are_kept_with_their_roles(store: Store) -> None:
+    store.reset_folder("INBOX", 1)
+    store.save_batch("INBOX", 1, batch(1), last_uid=1)
+    (record,) = list(store.iter_messages())
+    assert [a.email for a in record["addresses"]["bcc"]] == ["auditor@client.example"]
+    assert record["folder"] == "INBOX"
+    domains = store.db.execute("SELECT domain FROM addresses ORDER BY role").fetchall()
+    assert {d[0] for d in domains} == {"agency.example", "client.example"}
+
+
+def test_text_that_sqlite_cannot_encode_is_repaired(store: Store) -> None:
+    nasty = message(1, subject="bad \udcff surrogate", body="nul\x00byte")
+    store.reset_folder("INBOX", 1)
+    store.save_batch("INBOX", 1, [Fetched(1, nasty, Kind.CLIENT)], last_uid=1)
+    (record,) = list(store.iter_messages())
+    assert record["subject"] == "bad \ufffd surrogate"
+    assert record["body"] == "nul\ufffdbyte"
+
+
+def test_maildir_uids_are_stable_and_increasing(store: Store) -> None:
+    validity, first = store.maildir_uids("/m", ["b", "a"])
+    assert first == {"b": 1, "a": 2}
+    again, second = store.maildir_uids("/m", ["a", "c", "b"])
+    assert again == validity
+    assert second == {"a": 2, "c": 3, "b": 1}
+    other_validity, other = store.maildir_uids("/other", ["x"])
+    assert other == {"x": 1}
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_no_half_state(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.db")
+    store.reset_folder("INBOX", 1)
+    store.save_batch("INBOX", 1, batch(1), last_uid=1)
+    # Cap the database at its current size: the next large batch cannot fit.
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")
+    big = [Fetched(uid=n, message=message(n, body="x" * 50_000), kind=Kind.CLIENT)
+           for n in range(2, 40)]
+    with pytest.raises(StoreError, match="cannot write the state database"):
+        store.save_batch("INBOX", 1, big, last_uid=39)
+    assert store.checkpoint("INBOX").last_uid == 1
+    assert store.count_messages() == 1
+    assert store.integrity_check() == "ok"
+    store.close()

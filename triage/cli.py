@@ -1,0 +1,187 @@
+"""The ``triage`` command: argument parsing, logging set-up and exit codes.
+
+Each sub-command is built in three steps: parse the arguments, load and check
+the configuration, then act. Every ``TriageError`` becomes one line on stderr
+and exit status 1; a wrong command line is status 2; Ctrl-C is 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from tqdm import tqdm
+
+from triage import __version__
+from triage.config import Config, load_config, locate_config
+from triage.errors import TriageError
+from triage.export import export_rows, write_csv, write_jsonl
+from triage.ingest import Progress, ingest
+from triage.mailbox import Mailbox, MaildirMailbox
+from triage.store import Store
+
+log = logging.getLogger("triage")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="triage",
+        description=(
+            "Sort difficult client mail (accusations, payment excuses, scope creep, genuine "
+            "faults), find the notices already sent that answer it, and leave calm reply "
+            "drafts for a person to review. Reads the mailbox; never sends, moves or "
+            "deletes client mail."
+        ),
+        epilog="Every command reads --config FILE, else $TRIAGE_CONFIG, else "
+        "~/.config/triage/triage.toml. See triage.example.toml for the keys.",
+    )
+    parser.add_argument("--version", action="version", version=f"triage {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str, action: Callable[[argparse.Namespace], int]
+                ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--config", metavar="FILE", help="the configuration file (TOML)")
+        sub.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+        sub.add_argument("-q", "--quiet", action="store_true", help="log only problems")
+        sub.set_defaults(action=action)
+        return sub
+
+    command("check-config", "Check the configuration file; print 'ok' or the first mistake.",
+            cmd_check_config)
+    sub = command("ingest", "Read new mail from every configured folder into the state "
+                  "database. Running it again reads only what is new.", cmd_ingest)
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub = command("export", "Write one row per stored message (JSON Lines or CSV).", cmd_export)
+    sub.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
+                     help="output format (default: jsonl)")
+    sub.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    sub = command("list", "Show the stored messages, newest first, one line each.", cmd_list)
+    sub.add_argument("--limit", type=int, default=50, metavar="N",
+                     help="show at most N messages (default 50; 0 for all)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(verbose=args.verbose, quiet=args.quiet)
+    try:
+        result: int = args.action(args)
+        return result
+    except TriageError as exc:
+        print(f"triage: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("triage: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(
+        level=level, stream=sys.stderr, force=True,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S",
+    )
+    # mail-parser reports every MIME part it does not render; that is not news.
+    logging.getLogger("mailparser").setLevel(logging.ERROR)
+
+
+def load(args: argparse.Namespace) -> Config:
+    return load_config(locate_config(args.config))
+
+
+def open_mailbox(config: Config, store: Store) -> Mailbox:
+    if config.mailbox.is_maildir:
+        assert config.mailbox.path is not None
+        return MaildirMailbox(config.mailbox.path, registry=store)
+    raise TriageError(
+        f"{config.source}: [mailbox] url: IMAP mailboxes are not supported by this version yet; "
+        "use a maildir: url"
+    )
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    load(args)
+    print("ok")
+    return EXIT_OK
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    config = load(args)
+    with Store(config.store.path) as store:
+        mailbox = open_mailbox(config, store)
+        try:
+            bars: list[tqdm] = []
+
+            def progress_factory(folder: str, total: int) -> Progress:
+                bar = tqdm(total=total, desc=folder, unit="msg", file=sys.stderr,
+                           disable=True if args.no_progress or total < 50 else None)
+                bars.append(bar)
+                return bar.update
+
+            report = ingest(mailbox, store, config, progress_factory)
+            for bar in bars:
+                bar.close()
+        finally:
+            mailbox.close()
+    for folder in report.folders:
+        if not folder.missing:
+            log.info("%s: %d read, %d new, %d unreadable", folder.folder, folder.seen,
+                     folder.added, folder.unreadable)
+    print(f"{report.added} new messages stored ({report.unreadable} unreadable) "
+          f"in {config.store.path}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    config = load(args)
+    writer = write_csv if args.format == "csv" else write_jsonl
+    with Store(config.store.path) as store:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                count = writer(export_rows(store), out)
+            log.info("%d rows written to %s", count, args.output)
+        else:
+            writer(export_rows(store), sys.stdout)
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    config = load(args)
+    with Store(config.store.path) as store:
+        rows = list(export_rows(store))
+    rows.reverse()
+    if args.limit > 0:
+        rows = rows[: args.limit]
+    _print_table(rows, sys.stdout)
+    return EXIT_OK
+
+
+def _print_table(rows: list[dict[str, object]], out: TextIO) -> None:
+    if not rows:
+        print("no messages stored yet: run 'triage ingest' first", file=out)
+        return
+    for row in rows:
+        date = str(row["date"])[:16].replace("T", " ")
+        sender = _fit(str(row["from"] or "-"), 28)
+        subject = _fit(str(row["subject"] or "(no subject)"), 48)
+        kind = str(row["kind"])
+        note = f"  [{_fit(str(row['error']), 40)}]" if row["error"] else ""
+        print(f"{date}  {kind:<10} {sender:<28}  {subject}{note}", file=out)
+
+
+def _fit(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

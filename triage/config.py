@@ -1,0 +1,474 @@
+"""The configuration: one TOML file read into frozen dataclasses.
+
+Every mistake in the file becomes one ``ConfigError`` line that names the file,
+the key and what is expected. Passwords are never read from the file: they come
+from an environment variable or a command (``read_password``).
+
+Relative paths in the file are taken relative to the file's own folder.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shlex
+import subprocess
+import tomllib
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import platformdirs
+
+from triage.errors import ConfigError, SecretError
+
+APP_NAME = "triage"
+DEFAULT_PASSWORD_ENV = "TRIAGE_IMAP_PASSWORD"
+DEFAULT_SMTP_PASSWORD_ENV = "TRIAGE_SMTP_PASSWORD"
+LANGUAGES = ("es", "pt", "en")
+_PASSWORD_COMMAND_TIMEOUT = 30
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Where a password comes from: exactly one of the two is set."""
+
+    env: str | None = None
+    command: str | None = None
+
+    def describe(self) -> str:
+        return f"${self.env}" if self.env else f"the password command {self.command!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxConfig:
+    """The mailbox: IMAP (implicit TLS or STARTTLS) or a local Maildir."""
+
+    url: str
+    scheme: str  # "imaps", "imap" or "maildir"
+    tls: str  # "implicit", "starttls" or "none"
+    user: str = ""
+    host: str = ""
+    port: int = 0
+    path: Path | None = None
+    ca_file: Path | None = None
+    credentials: Credentials = Credentials(env=DEFAULT_PASSWORD_ENV)
+
+    @property
+    def is_maildir(self) -> bool:
+        return self.scheme == "maildir"
+
+
+@dataclass(frozen=True, slots=True)
+class FoldersConfig:
+    inbox: str = "INBOX"
+    sent: str = "Sent"
+    drafts: str = "Drafts"
+    notices: tuple[str, ...] = ()
+
+    @property
+    def provider_folders(self) -> tuple[str, ...]:
+        """Folders whose messages are the provider's own (possible proof)."""
+        return (self.sent, *self.notices)
+
+    @property
+    def all_read(self) -> tuple[str, ...]:
+        """Every folder triage reads, inbox first, without repeats."""
+        return tuple(dict.fromkeys((self.inbox, self.sent, *self.notices)))
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    name: str
+    addresses: tuple[str, ...]
+    domains: tuple[str, ...]
+    timezone: str
+    signature: str = ""
+    language: str = "en"
+
+    def owns(self, address: str) -> bool:
+        """True when ``address`` is the provider's: listed, or at one of its domains."""
+        address = address.lower()
+        if address in self.addresses:
+            return True
+        domain = address.rpartition("@")[2]
+        return any(domain == d or domain.endswith("." + d) for d in self.domains)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    """The SMTP server the digest and alerts are sent through."""
+
+    url: str
+    host: str
+    port: int
+    tls: str  # "implicit", "starttls" or "none"
+    user: str
+    sender: str
+    ca_file: Path | None = None
+    credentials: Credentials | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: Path
+    mailbox: MailboxConfig
+    folders: FoldersConfig
+    provider: ProviderConfig
+    store: StoreConfig
+    smtp: SmtpConfig | None = None
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "triage.toml"
+
+
+def default_store_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "triage.db"
+
+
+def locate_config(explicit: str | None) -> Path:
+    """``--config``, else ``$TRIAGE_CONFIG``, else the user's config folder."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get("TRIAGE_CONFIG")
+    if from_env:
+        return Path(from_env)
+    path = default_config_path()
+    if not path.exists():
+        raise ConfigError(
+            f"no configuration file: pass --config FILE, set TRIAGE_CONFIG, or create {path} "
+            "(triage.example.toml shows every key)"
+        )
+    return path
+
+
+def load_config(path: Path) -> Config:
+    """Read and check the file; raise ``ConfigError`` with one clear line on any mistake."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _build(data, path)
+
+
+class _Table:
+    """One TOML table being read: typed getters that fail with the key's full name."""
+
+    def __init__(self, data: dict[str, Any], name: str, source: Path) -> None:
+        self.data = data
+        self.name = name
+        self.source = source
+        self.seen: set[str] = set()
+
+    def fail(self, key: str, expected: str, got: object = None) -> ConfigError:
+        where = f"[{self.name}] {key}" if key else f"[{self.name}]"
+        tail = f", got {got!r}" if got is not None else ""
+        return ConfigError(f"{self.source}: {where}: expected {expected}{tail}")
+
+    def get(self, key: str, kind: type[T], expected: str, default: T | None = None) -> T | None:
+        self.seen.add(key)
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            raise self.fail(key, expected, value)
+        return value
+
+    def require(self, key: str, kind: type[T], expected: str) -> T:
+        value = self.get(key, kind, expected)
+        if value is None:
+            raise self.fail(key, expected + " (the key is missing)")
+        return value
+
+    def text(self, key: str, default: str = "", required: bool = False) -> str:
+        if required:
+            value = self.require(key, str, "a string")
+        else:
+            value = self.get(key, str, "a string", default)
+        return (value or "").strip()
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.get(key, list, "a list of strings", [])
+        assert value is not None
+        if not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(key, "a list of non-empty strings", value)
+        return tuple(v.strip() for v in value)
+
+    def path(self, key: str) -> Path | None:
+        value = self.text(key)
+        return _resolve(value, self.source) if value else None
+
+    def check_unknown(self) -> None:
+        for key in self.data:
+            if key not in self.seen:
+                known = ", ".join(sorted(self.seen))
+                raise ConfigError(
+                    f"{self.source}: [{self.name}] {key}: unknown key (known keys: {known})"
+                )
+
+
+def _resolve(value: str, source: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (source.parent / path).resolve()
+
+
+def _table(data: dict[str, Any], name: str, source: Path, required: bool) -> _Table:
+    value = data.get(name, None)
+    if value is None:
+        if required:
+            raise ConfigError(f"{source}: [{name}]: this table is missing")
+        value = {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [{name}]: expected a table, got {value!r}")
+    return _Table(value, name, source)
+
+
+def _build(data: dict[str, Any], source: Path) -> Config:
+    known = {"mailbox", "folders", "provider", "store", "smtp"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(
+                f"{source}: {key}: unknown table (known tables: {', '.join(sorted(known))})"
+            )
+    readers: list[tuple[str, bool, Callable[[_Table], Any]]] = [
+        ("mailbox", True, _mailbox),
+        ("folders", False, _folders),
+        ("provider", True, _provider),
+        ("store", False, _store),
+        ("smtp", False, _smtp),
+    ]
+    built: dict[str, Any] = {}
+    for name, required, reader in readers:
+        table = _table(data, name, source, required)
+        built[name] = reader(table) if (required or name in data) else None
+        table.check_unknown()
+    if built["folders"] is None:
+        built["folders"] = FoldersConfig()
+    if built["store"] is None:
+        built["store"] = StoreConfig(path=default_store_path())
+    return Config(source=source, **built)
+
+
+def _reject_password(table: _Table) -> None:
+    table.seen.add("password")
+    if "password" in table.data:
+        raise ConfigError(
+            f"{table.source}: [{table.name}] password: passwords are not read from the "
+            "configuration file; set password_env (an environment variable's name) or "
+            "password_command instead"
+        )
+
+
+def _credentials(table: _Table, default_env: str) -> Credentials:
+    _reject_password(table)
+    env = table.text("password_env")
+    command = table.text("password_command")
+    if env and command:
+        raise table.fail("password_command", "either password_env or password_command, not both")
+    if command:
+        try:
+            if not shlex.split(command):
+                raise ValueError("empty")
+        except ValueError:
+            raise table.fail("password_command", "a command line", command) from None
+        return Credentials(command=command)
+    return Credentials(env=env or default_env)
+
+
+_MAILBOX_URL = "imaps://user@host[:port], imap://user@host[:port] or maildir:/path"
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _network_url(
+    table: _Table, url: str, schemes: dict[str, tuple[str, int]], expected: str
+) -> tuple[str, str, str, int, str]:
+    """Split ``scheme://user@host[:port]``; return (scheme, user, host, port, tls)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise table.fail("url", expected, url) from None
+    if parts.scheme not in schemes or not parts.hostname or not parts.username:
+        raise table.fail("url", expected, url)
+    if parts.password is not None:
+        raise table.fail("url", expected + " with no password in it (use password_env)", "…")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise table.fail("url", expected + " with nothing after the host", url)
+    tls, default_port = schemes[parts.scheme]
+    return parts.scheme, unquote(parts.username), parts.hostname, port or default_port, tls
+
+
+def _tls_mode(table: _Table, scheme_tls: str, host: str) -> str:
+    tls = table.text("tls", scheme_tls)
+    if scheme_tls == "implicit":
+        # The tls key is for plain-scheme URLs; a TLS URL is always implicit TLS,
+        # and asking it for no encryption is a contradiction, not a choice.
+        if tls not in ("implicit", "starttls"):
+            raise table.fail("tls", '"implicit" or no tls key for a TLS (…s://) url', tls)
+        return "implicit"
+    if tls not in ("starttls", "none"):
+        raise table.fail("tls", '"starttls" or "none"', tls)
+    if tls == "none" and not is_loopback(host):
+        raise table.fail(
+            "tls", f'"starttls": "none" is accepted only for loopback hosts, not {host!r}', tls
+        )
+    return tls
+
+
+def _mailbox(table: _Table) -> MailboxConfig:
+    url = table.text("url", required=True)
+    if url.startswith("maildir:"):
+        raw = url[len("maildir:") :]
+        if raw.startswith("//"):
+            raw = raw[2:]
+        if not raw:
+            raise table.fail("url", _MAILBOX_URL, url)
+        for key in ("tls", "ca_file", "password_env", "password_command"):
+            table.seen.add(key)
+        _reject_password(table)
+        return MailboxConfig(url=url, scheme="maildir", tls="none", path=_resolve(raw, table.source))
+    scheme, user, host, port, scheme_tls = _network_url(
+        table, url, {"imaps": ("implicit", 993), "imap": ("starttls", 143)}, _MAILBOX_URL
+    )
+    return MailboxConfig(
+        url=url,
+        scheme=scheme,
+        tls=_tls_mode(table, scheme_tls, host),
+        user=user,
+        host=host,
+        port=port,
+        ca_file=_existing_file(table, "ca_file"),
+        credentials=_credentials(table, DEFAULT_PASSWORD_ENV),
+    )
+
+
+def _existing_file(table: _Table, key: str) -> Path | None:
+    path = table.path(key)
+    if path is not None and not path.is_file():
+        raise table.fail(key, "the path of an existing file", str(path))
+    return path
+
+
+def _folders(table: _Table) -> FoldersConfig:
+    names = {key: table.text(key, default) for key, default in
+             (("inbox", "INBOX"), ("sent", "Sent"), ("drafts", "Drafts"))}
+    for key, value in names.items():
+        if not value:
+            raise table.fail(key, "a folder name", value)
+    return FoldersConfig(notices=table.strings("notices"), **names)
+
+
+def _provider(table: _Table) -> ProviderConfig:
+    addresses = tuple(a.lower() for a in table.strings("addresses"))
+    for address in addresses:
+        if "@" not in address or address.startswith("@") or address.endswith("@"):
+            raise table.fail("addresses", "a list of e-mail addresses", address)
+    domains = tuple(d.lower().lstrip("@") for d in table.strings("domains"))
+    if not addresses and not domains:
+        raise table.fail("addresses", "at least one address or domain of the provider's own")
+    timezone = table.text("timezone", "UTC")
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise table.fail("timezone", 'an IANA time zone such as "Europe/Madrid"', timezone) from None
+    language = table.text("language", "en")
+    if language not in LANGUAGES:
+        raise table.fail("language", "one of " + ", ".join(LANGUAGES), language)
+    return ProviderConfig(
+        name=table.text("name", required=True),
+        addresses=addresses,
+        domains=domains,
+        timezone=timezone,
+        signature=table.text("signature"),
+        language=language,
+    )
+
+
+def _store(table: _Table) -> StoreConfig:
+    return StoreConfig(path=table.path("path") or default_store_path())
+
+
+_SMTP_URL = "smtps://user@host[:port] or smtp://user@host[:port]"
+
+
+def _smtp(table: _Table) -> SmtpConfig:
+    url = table.text("url", required=True)
+    scheme, user, host, port, scheme_tls = _network_url(
+        table, url, {"smtps": ("implicit", 465), "smtp": ("starttls", 587)}, _SMTP_URL
+    )
+    sender = table.text("from", required=True)
+    if "@" not in sender:
+        raise table.fail("from", "the e-mail address the digest is sent from", sender)
+    login = table.get("login", bool, "true or false", True)
+    credentials = _credentials(table, DEFAULT_SMTP_PASSWORD_ENV)
+    return SmtpConfig(
+        url=url,
+        host=host,
+        port=port,
+        tls=_tls_mode(table, scheme_tls, host),
+        user=user,
+        sender=sender,
+        ca_file=_existing_file(table, "ca_file"),
+        credentials=credentials if login else None,
+    )
+
+
+def read_password(credentials: Credentials, what: str) -> str:
+    """Fetch a password from the environment or a command; never echo it.
+
+    ``what`` names the account in errors, e.g. ``"IMAP login ana@mail.example"``.
+    """
+    if credentials.env:
+        value = os.environ.get(credentials.env)
+        if not value:
+            raise SecretError(
+                f"no password for the {what}: set the environment variable {credentials.env}"
+            )
+        return value
+    assert credentials.command is not None
+    try:
+        done = subprocess.run(  # noqa: S603 - the user's own command, run without a shell
+            shlex.split(credentials.command),
+            capture_output=True,
+            timeout=_PASSWORD_COMMAND_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        reason = "it timed out" if isinstance(exc, subprocess.TimeoutExpired) else exc.strerror
+        raise SecretError(
+            f"no password for the {what}: the password command failed ({reason})"
+        ) from None
+    if done.returncode != 0:
+        raise SecretError(
+            f"no password for the {what}: the password command exited with {done.returncode}"
+        )
+    value = done.stdout.decode("utf-8", "replace").splitlines()
+    if not value or not value[0]:
+        raise SecretError(f"no password for the {what}: the password command printed nothing")
+    return value[0]

@@ -1,0 +1,76 @@
+"""Stored messages as rows: JSON Lines or CSV, one row per message.
+
+The JSON Lines keys are a public shape that scripts depend on: ``message_id``,
+``folder``, ``date``, ``from``, ``to``, ``subject``, ``kind``, ``error``,
+``language``, ``category``, ``confidence``, ``hostility``, ``thread_id``,
+``evidence`` and ``draft``. Keys whose stage has not run are null.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from triage.store import Store
+
+FIELDS = (
+    "message_id", "folder", "date", "from", "to", "subject", "kind", "error",
+    "language", "category", "confidence", "hostility", "thread_id", "evidence", "draft",
+)
+
+
+def export_rows(store: Store) -> Iterator[dict[str, Any]]:
+    for record in store.iter_messages():
+        addresses = record["addresses"]
+        yield {
+            "message_id": record["message_id"],
+            "folder": record["folder"],
+            "date": record["date"],
+            "from": record["sender"],
+            "to": [a.email for a in addresses["to"]],
+            "subject": record["subject"],
+            "kind": record["kind"],
+            "error": record["error"],
+            "language": record.get("language"),
+            "category": record.get("category"),
+            "confidence": record.get("confidence"),
+            "hostility": record.get("hostility"),
+            "thread_id": record.get("thread_id"),
+            "evidence": record.get("evidence") or [],
+            "draft": record.get("draft"),
+        }
+
+
+def write_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    count = 0
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """CSV with lists and objects as JSON text in their cells; formula-like text quoted."""
+    writer = csv.DictWriter(out, fieldnames=FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+        count += 1
+    return count
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return ""
+    # A client's subject must not become a spreadsheet formula when opened.
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -1,0 +1,263 @@
+"""Raw bytes of one email → a ``Message`` value.
+
+mail-parser reads the MIME structure, the address headers, the dates and the
+attachments; this module picks the text the sender wrote, splits off the quote
+and the signature (``textsplit``), recognises automated mail, and never raises:
+a message it cannot read comes back with ``unreadable`` set to the reason.
+"""
+
+from __future__ import annotations
+
+import email.message
+import hashlib
+import logging
+import re
+from datetime import UTC, datetime
+
+import mailparser
+
+from triage.message import Address, Message
+from triage.textsplit import html_to_text, split_reply
+
+log = logging.getLogger(__name__)
+
+# Bound the work one message can cause: nothing a classifier reads is past this.
+MAX_PARSE_BYTES = 8 * 1024 * 1024
+MAX_TEXT_CHARS = 100_000
+SYNTHETIC_DOMAIN = "triage.invalid"
+
+_MSGID = re.compile(r"<[^<>\s]+>")
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(respuesta autom[áa]tica|resposta autom[áa]tica|automatic reply|auto-?reply"
+    r"|autoreply|out of (the )?office|fuera de (la )?oficina|ausente|aus[êe]ncia"
+    r"|fora do escrit[óo]rio|undeliverable|undelivered mail|delivery status notification"
+    r"|mail delivery failed|returned mail|no entregado|n[ãa]o entregue)\b",
+    re.IGNORECASE,
+)
+_BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
+
+
+def parse_message(raw: bytes, arrival: datetime | None = None) -> Message:
+    """Parse ``raw``; ``arrival`` (the server's INTERNALDATE or file time) stands
+    in for a missing or broken Date header. Never raises."""
+    arrival = arrival or datetime.now(UTC)
+    synthetic = synthetic_message_id(raw)
+    if not raw.strip():
+        return Message(message_id=synthetic, synthetic_id=True, date=arrival,
+                       date_flagged=True, unreadable="empty message", size=len(raw))
+    truncated = len(raw) > MAX_PARSE_BYTES
+    try:
+        parsed = mailparser.parse_from_bytes(raw[:MAX_PARSE_BYTES])
+        return _build(parsed, raw, arrival, synthetic, truncated)
+    except Exception as exc:  # noqa: BLE001 - a broken message must never stop ingest
+        reason = f"cannot parse the MIME structure ({type(exc).__name__}: {_short(str(exc))})"
+        log.debug("unreadable message %s: %s", synthetic, reason)
+        return Message(message_id=synthetic, synthetic_id=True, date=arrival,
+                       date_flagged=True, unreadable=reason, size=len(raw))
+
+
+def synthetic_message_id(raw: bytes) -> str:
+    """A stable Message-ID for mail that has none: the same bytes give the same id."""
+    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@{SYNTHETIC_DOMAIN}>"
+
+
+def _build(
+    parsed: mailparser.MailParser, raw: bytes, arrival: datetime, synthetic: str,
+    truncated: bool,
+) -> Message:
+    msg: email.message.Message = parsed.message
+    message_id = _first_id(_header(msg, "message-id"))
+    date = parsed.date
+    if date is not None and date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    text, text_notes = _body_text(msg)
+    split = split_reply(text[:MAX_TEXT_CHARS])
+    sender = _addresses(parsed.from_)
+    defects = tuple(_defects(parsed)) + tuple(text_notes)
+    if truncated:
+        defects += (f"message larger than {MAX_PARSE_BYTES} bytes: only the start was read",)
+    message = Message(
+        message_id=message_id or synthetic,
+        synthetic_id=message_id is None,
+        in_reply_to=_first_id(_header(msg, "in-reply-to")),
+        references=tuple(_MSGID.findall(_header(msg, "references"))),
+        sender=sender[0] if sender else None,
+        to=_addresses(parsed.to),
+        cc=_addresses(parsed.cc),
+        bcc=_addresses(parsed.bcc),
+        reply_to=_addresses(parsed.reply_to),
+        date=date or arrival,
+        date_flagged=date is None,
+        subject=_clean_header_text(parsed.subject),
+        body=split.body,
+        quoted=split.quoted,
+        signature=split.signature,
+        attachments=tuple(_attachment_names(parsed)),
+        automated=_automated_reason(msg, parsed),
+        defects=defects,
+        size=len(raw),
+    )
+    return _check_readable(message, msg, raw)
+
+
+def _check_readable(message: Message, msg: email.message.Message, raw: bytes) -> Message:
+    """Mark as unreadable what has neither mail headers nor readable text."""
+    has_headers = any(msg.get(h) for h in ("from", "to", "subject", "date", "message-id"))
+    text = message.body + message.quoted + message.signature
+    if has_headers or (text.strip() and _looks_like_text(raw)):
+        return message
+    reason = "no sender, recipient, subject or date, and no readable text"
+    return Message(message_id=message.message_id, synthetic_id=message.synthetic_id,
+                   date=message.date, date_flagged=True, unreadable=reason,
+                   defects=message.defects, size=message.size)
+
+
+def _looks_like_text(raw: bytes) -> bool:
+    """Whether the start of ``raw`` is text rather than binary data."""
+    sample = raw[:4096].decode("utf-8", errors="replace")
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (not ch.isprintable() and ch not in "\r\n\t"))
+    return bad <= len(sample) * 0.1
+
+
+def _header(msg: email.message.Message, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except Exception:  # noqa: BLE001 - header classes can fail on hostile bytes
+        return ""
+    return str(value) if value is not None else ""
+
+
+def _first_id(value: str) -> str | None:
+    found = _MSGID.search(value)
+    return found.group(0) if found else None
+
+
+def _clean_header_text(value: object) -> str:
+    text = value if isinstance(value, str) else ""
+    # Folded headers keep their line breaks; a subject is one line.
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _addresses(value: object) -> tuple[Address, ...]:
+    if not isinstance(value, list):
+        return ()
+    result: list[Address] = []
+    for item in value:
+        if isinstance(item, tuple) and len(item) == 2 and "@" in str(item[1]):
+            result.append(Address(name=_clean_header_text(item[0]), email=str(item[1]).lower()))
+    return tuple(result)
+
+
+def _attachment_names(parsed: mailparser.MailParser) -> list[str]:
+    names = []
+    for item in parsed.attachments:
+        name = item.get("filename") if isinstance(item, dict) else None
+        if isinstance(name, str) and name:
+            names.append(_clean_header_text(name))
+    return names
+
+
+def _defects(parsed: mailparser.MailParser) -> list[str]:
+    found: list[str] = []
+    for category in sorted(parsed.defects_categories or ()):
+        found.append(str(category))
+    return found
+
+
+# --- the text of the message ------------------------------------------------
+
+
+def _body_text(msg: email.message.Message) -> tuple[str, list[str]]:
+    """The plain text of the message body (HTML converted when there is no plain text)."""
+    plain: list[str] = []
+    html: list[str] = []
+    notes: list[str] = []
+    for part in _text_parts(msg):
+        text, note = decode_part(part)
+        if note:
+            notes.append(note)
+        if not text.strip():
+            continue
+        (html if part.get_content_subtype() == "html" else plain).append(text)
+    if plain:
+        return "\n\n".join(plain), notes
+    return "\n\n".join(html_to_text(h) for h in html), notes
+
+
+def _text_parts(msg: email.message.Message) -> list[email.message.Message]:
+    """Inline text/plain and text/html parts, outside attachments and bounced mail."""
+    found: list[email.message.Message] = []
+    stack = [msg]
+    while stack:
+        part = stack.pop(0)
+        if part.is_multipart():
+            children = part.get_payload()
+            if isinstance(children, list):
+                if part.get_content_type() == "multipart/report":
+                    children = children[:1]  # the human-readable notice only
+                stack[0:0] = [c for c in children if isinstance(c, email.message.Message)]
+            continue
+        if part.get_content_maintype() != "text" or part.get_content_disposition() == "attachment":
+            continue
+        if part.get_filename() or part.get_content_subtype() not in ("plain", "html"):
+            continue
+        found.append(part)
+    return found
+
+
+_UTF8_FIRST = {None, "us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "latin-1", "latin1",
+               "iso-8859-15", "windows-1252", "cp1252"}
+
+
+def decode_part(part: email.message.Message) -> tuple[str, str | None]:
+    """Decode one text part; return the text and a note when the charset lied or was unknown.
+
+    Valid UTF-8 is taken as UTF-8 even when a Western charset is declared (a
+    common lie of webmail), then the declared charset, then windows-1252, which
+    is what undeclared 8-bit text from these clients almost always is.
+    """
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - a broken transfer encoding must not stop parsing
+        return "", "undecodable transfer encoding"
+    if not isinstance(payload, bytes):
+        return "", None
+    declared = (part.get_content_charset() or "").lower() or None
+    order = (["utf-8", declared] if declared in _UTF8_FIRST else [declared, "utf-8"])
+    for charset in [c for c in order if c]:
+        try:
+            return payload.decode(charset), None
+        except (LookupError, UnicodeDecodeError):
+            continue
+    note = f"text declared as {declared or 'no charset'} decoded as windows-1252"
+    return payload.decode("cp1252", errors="replace"), note
+
+
+# --- automated mail ---------------------------------------------------------
+
+
+def _automated_reason(msg: email.message.Message, parsed: mailparser.MailParser) -> str | None:
+    """Why this looks like machine-sent mail, or None for a person's mail."""
+    auto = _header(msg, "auto-submitted").strip().lower()
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto}"
+    if _header(msg, "x-autoreply") or _header(msg, "x-autorespond"):
+        return "auto-reply header"
+    precedence = _header(msg, "precedence").strip().lower()
+    if precedence in ("auto_reply", "bulk", "junk", "list"):
+        return f"Precedence: {precedence}"
+    if _header(msg, "list-id") or _header(msg, "list-unsubscribe"):
+        return "mailing list"
+    if msg.get_content_type() == "multipart/report":
+        return "delivery report"
+    sender = _addresses(parsed.from_)
+    if sender and _BOUNCE_SENDERS.match(sender[0].email):
+        return "bounce"
+    if _AUTO_SUBJECT.match(_clean_header_text(parsed.subject)):
+        return "automatic subject"
+    return None
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

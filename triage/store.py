@@ -1,0 +1,376 @@
+"""The state database (SQLite): the only writer of triage's state.
+
+Every message is stored once, keyed by its Message-ID, with one location row per
+place it was read from (folder + UIDVALIDITY + UID). A folder's checkpoint (its
+UIDVALIDITY and last UID read) is written in the same transaction as the
+messages it covers, so a crash can neither skip nor double a message: after a
+restart the reader asks again for everything past the last committed UID.
+
+The schema has a version (``PRAGMA user_version``) and a list of migrations;
+opening a database runs the ones it lacks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from triage.errors import StoreError
+from triage.message import Address, Kind, Message
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: messages, where they were read from, folder checkpoints, Maildir UIDs.
+    """
+    CREATE TABLE folders (
+        name TEXT PRIMARY KEY,
+        uidvalidity INTEGER NOT NULL,
+        last_uid INTEGER NOT NULL DEFAULT 0,
+        synced_at TEXT
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        synthetic_id INTEGER NOT NULL DEFAULT 0,
+        kind TEXT NOT NULL,
+        error TEXT,
+        sender TEXT,
+        sender_name TEXT NOT NULL DEFAULT '',
+        date TEXT NOT NULL,
+        date_flagged INTEGER NOT NULL DEFAULT 0,
+        subject TEXT NOT NULL DEFAULT '',
+        in_reply_to TEXT,
+        refs TEXT NOT NULL DEFAULT '[]',
+        body TEXT NOT NULL DEFAULT '',
+        quoted TEXT NOT NULL DEFAULT '',
+        signature TEXT NOT NULL DEFAULT '',
+        attachments TEXT NOT NULL DEFAULT '[]',
+        automated TEXT,
+        defects TEXT NOT NULL DEFAULT '[]',
+        size INTEGER NOT NULL DEFAULT 0,
+        ingested_at TEXT NOT NULL
+    );
+    CREATE INDEX messages_date ON messages(date);
+    CREATE INDEX messages_sender ON messages(sender);
+    CREATE TABLE addresses (
+        message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('to', 'cc', 'bcc', 'reply_to')),
+        position INTEGER NOT NULL,
+        email TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        domain TEXT NOT NULL,
+        PRIMARY KEY (message, role, position)
+    );
+    CREATE INDEX addresses_email ON addresses(email);
+    CREATE INDEX addresses_domain ON addresses(domain);
+    CREATE TABLE locations (
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        PRIMARY KEY (folder, uidvalidity, uid)
+    );
+    CREATE INDEX locations_message ON locations(message);
+    CREATE TABLE maildir_folders (
+        folder_key TEXT PRIMARY KEY,
+        uidvalidity INTEGER NOT NULL,
+        next_uid INTEGER NOT NULL
+    );
+    CREATE TABLE maildir_uids (
+        folder_key TEXT NOT NULL REFERENCES maildir_folders(folder_key) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        uid INTEGER NOT NULL,
+        PRIMARY KEY (folder_key, name)
+    );
+    """,
+)
+
+ROLES = ("to", "cc", "bcc", "reply_to")
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    uidvalidity: int
+    last_uid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One parsed message ready to store, with where it was read from."""
+
+    uid: int
+    message: Message
+    kind: Kind
+
+
+class Store:
+    """A connection to the state database; use it from one thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the state database {path}: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"cannot create the state database {path}: {exc.strerror}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- schema -----------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"the state database {self.path} is from a newer triage (schema {version}); "
+                "upgrade triage"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            log.info("migrating the state database to schema %d", number)
+            self._run_script(script, number)
+
+    def _run_script(self, script: str, number: int) -> None:
+        statements = [s for s in script.split(";") if s.strip()]
+        with self.transaction():
+            for statement in statements:
+                self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {number:d}")
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self.db, self.path)
+
+    # --- checkpoints ------------------------------------------------------
+
+    def checkpoint(self, folder: str) -> Checkpoint | None:
+        row = self.db.execute(
+            "SELECT uidvalidity, last_uid FROM folders WHERE name = ?", (folder,)
+        ).fetchone()
+        return Checkpoint(row["uidvalidity"], row["last_uid"]) if row else None
+
+    def reset_folder(self, folder: str, uidvalidity: int) -> None:
+        """Start the folder again from UID 0 under a new UIDVALIDITY."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO folders(name, uidvalidity, last_uid) VALUES (?, ?, 0) "
+                "ON CONFLICT(name) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0",
+                (folder, uidvalidity),
+            )
+
+    def save_batch(
+        self, folder: str, uidvalidity: int, items: Sequence[Fetched], last_uid: int
+    ) -> int:
+        """Store a batch and move the folder's checkpoint to ``last_uid``, atomically.
+
+        Returns how many messages were new (not already known by Message-ID).
+        """
+        added = 0
+        now = _iso(datetime.now(UTC))
+        with self.transaction():
+            for item in items:
+                row_id, new = self._insert_message(item.message, item.kind, now)
+                added += new
+                self.db.execute(
+                    "INSERT OR IGNORE INTO locations(folder, uidvalidity, uid, message) "
+                    "VALUES (?, ?, ?, ?)",
+                    (folder, uidvalidity, item.uid, row_id),
+                )
+            self.db.execute(
+                "UPDATE folders SET last_uid = max(last_uid, ?), synced_at = ? "
+                "WHERE name = ? AND uidvalidity = ?",
+                (last_uid, now, folder, uidvalidity),
+            )
+        return added
+
+    def _insert_message(self, message: Message, kind: Kind, now: str) -> tuple[int, int]:
+        found = self.db.execute(
+            "SELECT id FROM messages WHERE message_id = ?", (message.message_id,)
+        ).fetchone()
+        if found:
+            return int(found["id"]), 0
+        cursor = self.db.execute(
+            """INSERT INTO messages(message_id, synthetic_id, kind, error, sender, sender_name,
+                   date, date_flagged, subject, in_reply_to, refs, body, quoted, signature,
+                   attachments, automated, defects, size, ingested_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                clean(message.message_id),
+                int(message.synthetic_id),
+                kind.value,
+                clean(message.unreadable),
+                clean(message.sender.email) if message.sender else None,
+                clean(message.sender.name) if message.sender else "",
+                _iso(message.date or datetime.now(UTC)),
+                int(message.date_flagged),
+                clean(message.subject),
+                clean(message.in_reply_to),
+                _json([clean(r) for r in message.references]),
+                clean(message.body),
+                clean(message.quoted),
+                clean(message.signature),
+                _json([clean(a) for a in message.attachments]),
+                clean(message.automated),
+                _json([clean(d) for d in message.defects]),
+                message.size,
+                now,
+            ),
+        )
+        row_id = int(cursor.lastrowid or 0)
+        rows = [
+            (row_id, role, position, clean(a.email), clean(a.name), clean(a.domain))
+            for role in ROLES
+            for position, a in enumerate(getattr(message, role))
+        ]
+        self.db.executemany(
+            "INSERT INTO addresses(message, role, position, email, name, domain) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        return row_id, 1
+
+    # --- Maildir UIDs (the UidRegistry of mailbox.MaildirMailbox) -----------
+
+    def maildir_uids(self, folder_key: str, names: Sequence[str]) -> tuple[int, dict[str, int]]:
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT uidvalidity, next_uid FROM maildir_folders WHERE folder_key = ?",
+                (folder_key,),
+            ).fetchone()
+            if row is None:
+                uidvalidity, next_uid = _new_uidvalidity(), 1
+                self.db.execute(
+                    "INSERT INTO maildir_folders(folder_key, uidvalidity, next_uid) "
+                    "VALUES (?, ?, 1)",
+                    (folder_key, uidvalidity),
+                )
+            else:
+                uidvalidity, next_uid = int(row["uidvalidity"]), int(row["next_uid"])
+            known = {
+                r["name"]: int(r["uid"])
+                for r in self.db.execute(
+                    "SELECT name, uid FROM maildir_uids WHERE folder_key = ?", (folder_key,)
+                )
+            }
+            fresh = [name for name in names if name not in known]
+            for name in fresh:
+                known[name] = next_uid
+                next_uid += 1
+            self.db.executemany(
+                "INSERT INTO maildir_uids(folder_key, name, uid) VALUES (?, ?, ?)",
+                [(folder_key, name, known[name]) for name in fresh],
+            )
+            self.db.execute(
+                "UPDATE maildir_folders SET next_uid = ? WHERE folder_key = ?",
+                (next_uid, folder_key),
+            )
+        return uidvalidity, {name: known[name] for name in names}
+
+    # --- reading ------------------------------------------------------------
+
+    def count_messages(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    def iter_messages(self) -> Iterator[dict[str, Any]]:
+        """Every stored message as a dict, oldest first, with its first folder."""
+        rows = self.db.execute(
+            """SELECT m.*, (SELECT folder FROM locations l WHERE l.message = m.id
+                             ORDER BY l.rowid LIMIT 1) AS folder
+               FROM messages m ORDER BY m.date, m.id"""
+        )
+        for row in rows:
+            record = dict(row)
+            record["addresses"] = self._addresses(int(row["id"]))
+            yield record
+
+    def _addresses(self, row_id: int) -> dict[str, list[Address]]:
+        found: dict[str, list[Address]] = {role: [] for role in ROLES}
+        for r in self.db.execute(
+            "SELECT role, email, name FROM addresses WHERE message = ? ORDER BY role, position",
+            (row_id,),
+        ):
+            found[r["role"]].append(Address(name=r["name"], email=r["email"]))
+        return found
+
+    def integrity_check(self) -> str:
+        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+class _Transaction:
+    """``with store.transaction():`` BEGIN IMMEDIATE … COMMIT, ROLLBACK on error."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    def __enter__(self) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write the state database {self.path}: {exc}") from None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        if kind is None:
+            try:
+                self.db.execute("COMMIT")
+                return
+            except sqlite3.Error as error:
+                self._rollback()
+                raise StoreError(
+                    f"cannot write the state database {self.path}: {error}"
+                ) from None
+        self._rollback()
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"cannot write the state database {self.path}: {exc}") from None
+
+    def _rollback(self) -> None:
+        # SQLite has already rolled back by itself after some errors (a full disk).
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+
+def clean(value: str | None) -> str | None:
+    """Text safe to store: lone surrogates (from undecodable headers) and NULs replaced."""
+    if value is None:
+        return None
+    if value.isascii() and "\x00" not in value:
+        return value
+    fixed = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return fixed.replace("\x00", "\ufffd")
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _new_uidvalidity() -> int:
+    # Like Dovecot: the creation time, so a recreated record gets a new value.
+    return int(datetime.now(UTC).timestamp())
