@@ -84,12 +84,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+_handler: logging.Handler | None = None
+
+
 def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(
-        level=level, stream=sys.stderr, force=True,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S",
-    )
+    """Log to stderr; calling it again replaces only the handler it installed."""
+    global _handler
+    root = logging.getLogger()
+    if _handler is not None:
+        root.removeHandler(_handler)
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S"))
+    root.addHandler(_handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     # mail-parser reports every MIME part it does not render; that is not news.
     logging.getLogger("mailparser").setLevel(logging.ERROR)
 

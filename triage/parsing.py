@@ -134,8 +134,9 @@ def _first_id(value: str) -> str | None:
 
 def _clean_header_text(value: object) -> str:
     text = value if isinstance(value, str) else ""
-    # Folded headers keep their line breaks; a subject is one line.
-    return re.sub(r"\s+", " ", text).strip()
+    # Unfold (RFC 5322: drop the line break, keep the white space after it); a
+    # header value is one line, so any stray CR or LF goes too.
+    return re.sub(r"[\r\n]+", "", text).replace("\t", " ").strip()
 
 
 def _addresses(value: object) -> tuple[Address, ...]:

@@ -151,7 +151,9 @@ class Store:
                 "upgrade triage"
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            log.info("migrating the state database to schema %d", number)
+            # A new database is news to nobody; upgrading an old one is worth a line.
+            log.log(logging.INFO if version else logging.DEBUG,
+                    "migrating the state database %s to schema %d", self.path, number)
             self._run_script(script, number)
 
     def _run_script(self, script: str, number: int) -> None:
