@@ -259,7 +259,7 @@ def special_emails(seed: int = 7) -> Iterable[tuple[str, bytes, Expected]]:
     ).encode(), message_id="<bounce@mx.example>", sender="mailer-daemon@mx.agency-host.example",
         subject="Undelivered Mail Returned to Sender", kind="automated")
     add("s-notice", "Sent", (
-        f"From: Ana Ruiz <ana@agency.example>\nTo: undisclosed-recipients:;\n"
+        "From: Ana Ruiz <ana@agency.example>\nTo: undisclosed-recipients:;\n"
         "Bcc: jose0@client0.example, it@client1.example\nDate: " + when + "\n"
         "Subject: Mantenimiento programado el sábado\nMessage-ID: <notice@agency.example>\n\n"
         "El sábado de 22:00 a 02:00 haremos mantenimiento del servidor de correo.\n").encode(),
@@ -282,8 +282,8 @@ def special_emails(seed: int = 7) -> Iterable[tuple[str, bytes, Expected]]:
         sender="carla@client9.example", subject="sin identificador",
         own_text="Hola, ¿me confirman la cita?")
     add("s-bad-date", "INBOX", (
-        "From: Carla <carla@client9.example>\nTo: ana@agency.example\nDate: ayer por la tarde\n"
-        "Subject: fecha rara\nMessage-ID: <baddate@client9.example>\n\nTexto.\n").encode(),
+        b"From: Carla <carla@client9.example>\nTo: ana@agency.example\nDate: ayer por la tarde\n"
+        b"Subject: fecha rara\nMessage-ID: <baddate@client9.example>\n\nTexto.\n"),
         message_id="<baddate@client9.example>", sender="carla@client9.example",
         subject="fecha rara", date_flagged=True)
     add("s-truncated", "INBOX", (

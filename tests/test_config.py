@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import MINIMAL_CONFIG, REPO
+
 from triage.cli import main
 from triage.config import Credentials, load_config, locate_config, read_password
 from triage.errors import ConfigError, SecretError
@@ -124,8 +124,10 @@ BAD = [
      '[provider] timezone: expected an IANA time zone'),
     ('addresses = ["ana@agency.example", "billing@agency.example"]', 'addresses = ["ana"]',
      "[provider] addresses: expected a list of e-mail addresses"),
-    ('name = "Ana Ruiz, Web Agency"', "", "[provider] name: expected a string (the key is missing)"),
-    ('[provider]', '[provider]\nlanguage = "fr"', "[provider] language: expected one of es, pt, en"),
+    ('name = "Ana Ruiz, Web Agency"', "",
+     "[provider] name: expected a string (the key is missing)"),
+    ('[provider]', '[provider]\nlanguage = "fr"',
+     "[provider] language: expected one of es, pt, en"),
     ('[store]', '[storage]', "storage: unknown table"),
     ('path = "{store}"', "path = 3", "[store] path: expected a string, got 3"),
     ('[folders]', '[[folders]]', "[folders]: expected a table"),

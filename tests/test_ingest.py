@@ -15,10 +15,17 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from mailfactory import QUOTE_MARK, SIGNATURE_MARK, Expected, render, special_emails, \
-    varied_emails, write_maildir
+from mailfactory import (
+    QUOTE_MARK,
+    SIGNATURE_MARK,
+    Expected,
+    render,
+    special_emails,
+    varied_emails,
+    write_maildir,
+)
+
 from triage.cli import main
 from triage.parsing import synthetic_message_id
 

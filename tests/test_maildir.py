@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import deliver
+
 from triage.errors import MailboxError
 from triage.mailbox import MaildirMailbox
 from triage.store import Store

@@ -21,6 +21,7 @@ from triage.errors import TriageError
 from triage.export import export_rows, write_csv, write_jsonl
 from triage.ingest import Progress, ingest
 from triage.mailbox import Mailbox, MaildirMailbox
+from triage.message import Kind
 from triage.store import Store
 
 log = logging.getLogger("triage")
@@ -64,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("list", "Show the stored messages, newest first, one line each.", cmd_list)
     sub.add_argument("--limit", type=int, default=50, metavar="N",
                      help="show at most N messages (default 50; 0 for all)")
+    sub.add_argument("--kind", choices=[k.value for k in Kind], action="append",
+                     help="show only this kind of message (repeatable)")
     return parser
 
 
@@ -133,7 +136,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 bar = tqdm(total=total, desc=folder, unit="msg", file=sys.stderr,
                            disable=True if args.no_progress or total < 50 else None)
                 bars.append(bar)
-                return bar.update
+
+                def advance(count: int) -> None:
+                    bar.update(count)
+
+                return advance
 
             report = ingest(mailbox, store, config, progress_factory)
             for bar in bars:
@@ -167,6 +174,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     with Store(config.store.path) as store:
         rows = list(export_rows(store))
     rows.reverse()
+    if args.kind:
+        rows = [row for row in rows if row["kind"] in args.kind]
     if args.limit > 0:
         rows = rows[: args.limit]
     _print_table(rows, sys.stdout)

@@ -198,10 +198,10 @@ class _Table:
         return value
 
     def text(self, key: str, default: str = "", required: bool = False) -> str:
-        if required:
-            value = self.require(key, str, "a string")
-        else:
-            value = self.get(key, str, "a string", default)
+        value: str | None = (
+            self.require(key, str, "a string") if required
+            else self.get(key, str, "a string", default)
+        )
         return (value or "").strip()
 
     def strings(self, key: str) -> tuple[str, ...]:
@@ -352,7 +352,9 @@ def _mailbox(table: _Table) -> MailboxConfig:
         for key in ("tls", "ca_file", "password_env", "password_command"):
             table.seen.add(key)
         _reject_password(table)
-        return MailboxConfig(url=url, scheme="maildir", tls="none", path=_resolve(raw, table.source))
+        return MailboxConfig(
+            url=url, scheme="maildir", tls="none", path=_resolve(raw, table.source)
+        )
     scheme, user, host, port, scheme_tls = _network_url(
         table, url, {"imaps": ("implicit", 993), "imap": ("starttls", 143)}, _MAILBOX_URL
     )
@@ -396,7 +398,9 @@ def _provider(table: _Table) -> ProviderConfig:
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise table.fail("timezone", 'an IANA time zone such as "Europe/Madrid"', timezone) from None
+        raise table.fail(
+            "timezone", 'an IANA time zone such as "Europe/Madrid"', timezone
+        ) from None
     language = table.text("language", "en")
     if language not in LANGUAGES:
         raise table.fail("language", "one of " + ", ".join(LANGUAGES), language)
@@ -468,7 +472,7 @@ def read_password(credentials: Credentials, what: str) -> str:
         raise SecretError(
             f"no password for the {what}: the password command exited with {done.returncode}"
         )
-    value = done.stdout.decode("utf-8", "replace").splitlines()
-    if not value or not value[0]:
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    if not lines or not lines[0]:
         raise SecretError(f"no password for the {what}: the password command printed nothing")
-    return value[0]
+    return lines[0]

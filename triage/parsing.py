@@ -8,6 +8,7 @@ a message it cannot read comes back with ``unreadable`` set to the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import email.message
 import hashlib
 import logging
@@ -47,13 +48,48 @@ def parse_message(raw: bytes, arrival: datetime | None = None) -> Message:
                        date_flagged=True, unreadable="empty message", size=len(raw))
     truncated = len(raw) > MAX_PARSE_BYTES
     try:
-        parsed = mailparser.parse_from_bytes(raw[:MAX_PARSE_BYTES])
-        return _build(parsed, raw, arrival, synthetic, truncated)
+        readable, repair = repair_header_block(raw[:MAX_PARSE_BYTES])
+        parsed = mailparser.parse_from_bytes(readable)
+        message = _build(parsed, raw, arrival, synthetic, truncated)
+        if repair:
+            message = dataclasses.replace(message, defects=(*message.defects, repair))
+        return message
     except Exception as exc:  # noqa: BLE001 - a broken message must never stop ingest
         reason = f"cannot parse the MIME structure ({type(exc).__name__}: {_short(str(exc))})"
         log.debug("unreadable message %s: %s", synthetic, reason)
         return Message(message_id=synthetic, synthetic_id=True, date=arrival,
                        date_flagged=True, unreadable=reason, size=len(raw))
+
+
+_HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
+_HEADER_SCAN_BYTES = 64 * 1024
+
+
+def repair_header_block(raw: bytes) -> tuple[bytes, str | None]:
+    """Drop stray lines without a colon from inside a header block.
+
+    The standard parser takes such a line as the start of the body and loses
+    every header after it (often Subject and Message-ID). A line is dropped only
+    when at least two real header lines come before it and another one after.
+    """
+    head = raw[:_HEADER_SCAN_BYTES]
+    end = min((i for i in (head.find(b"\n\n"), head.find(b"\r\n\r\n")) if i >= 0),
+              default=-1)
+    if end < 0:
+        return raw, None
+    lines = head[:end].split(b"\n")
+    kept: list[bytes] = []
+    dropped = 0
+    for i, line in enumerate(lines):
+        stray = not line[:1].isspace() and not _HEADER_LINE.match(line) and not (
+            i == 0 and line.startswith(b"From "))
+        if stray and len(kept) >= 2 and any(_HEADER_LINE.match(x) for x in lines[i + 1 :]):
+            dropped += 1
+            continue
+        kept.append(line)
+    if not dropped:
+        return raw, None
+    return b"\n".join(kept) + raw[end:], f"{dropped} header line(s) without a colon skipped"
 
 
 def synthetic_message_id(raw: bytes) -> str:

@@ -1,0 +1,184 @@
+"""Parsing: real-world shaped messages, CPython's own email test files, broken bytes."""
+
+from __future__ import annotations
+
+import email
+import json
+from datetime import UTC, datetime
+from email.message import Message as StdMessage
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage.parsing import decode_part, parse_message, repair_header_block, synthetic_message_id
+
+FIXTURES = DATA / "mail"
+MANIFEST = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+CPYTHON_DATA = Path(email.__file__).resolve().parent.parent / "test" / "test_email" / "data"
+ARRIVAL = datetime(2026, 11, 5, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_real_world_shaped_messages(name: str) -> None:
+    want = MANIFEST[name]
+    raw = (FIXTURES / name).read_bytes()
+    got = parse_message(raw, ARRIVAL)
+    own = got.body
+    if "unreadable" in want:
+        assert (got.unreadable is not None) == want["unreadable"], got.unreadable
+    if got.unreadable:
+        return
+    if "from" in want:
+        assert (got.sender.email if got.sender else None) == want["from"]
+    if "subject" in want:
+        assert got.subject == want["subject"]
+    if "message_id" in want:
+        if want["message_id"] == "synthetic":
+            assert got.synthetic_id and got.message_id == synthetic_message_id(raw)
+        else:
+            assert got.message_id == want["message_id"]
+    if "date" in want:
+        if want["date"] == "flagged":
+            assert got.date_flagged and got.date == ARRIVAL
+        else:
+            assert not got.date_flagged
+            assert got.date == datetime.fromisoformat(want["date"])
+    if "in_reply_to" in want:
+        assert got.in_reply_to == want["in_reply_to"]
+    if "references" in want:
+        assert list(got.references) == want["references"]
+    for role in ("to", "cc", "bcc", "reply_to"):
+        if role in want:
+            assert [a.email for a in getattr(got, role)] == want[role], role
+    for phrase in want.get("body_contains", []):
+        assert phrase in own, (phrase, own)
+    for phrase in want.get("body_excludes", []):
+        assert phrase not in own, (phrase, own)
+    for phrase in want.get("quoted_contains", []):
+        assert phrase in got.quoted, (phrase, got.quoted)
+    for phrase in want.get("signature_contains", []):
+        assert phrase in got.signature, (phrase, got.signature)
+    if "attachments" in want:
+        assert sorted(got.attachments) == sorted(want["attachments"])
+    if "automated" in want:
+        assert (got.automated is not None) == want["automated"], got.automated
+
+
+def test_the_fixtures_cover_the_three_languages_and_the_broken_cases() -> None:
+    names = " ".join(MANIFEST)
+    for needle in ("es_", "pt_", "en_"):
+        assert needle in names
+    assert sum(1 for w in MANIFEST.values() if w.get("unreadable")) >= 2
+    assert sum(1 for w in MANIFEST.values() if w.get("automated")) >= 3
+    assert sum(1 for w in MANIFEST.values() if w.get("quoted_contains")) >= 10
+
+
+CPYTHON_FILES = sorted(CPYTHON_DATA.glob("*")) if CPYTHON_DATA.is_dir() else []
+
+
+@pytest.mark.skipif(not CPYTHON_FILES, reason=f"this Python ships no email test files "
+                    f"(looked in {CPYTHON_DATA})")
+def test_cpython_email_test_files_never_raise() -> None:
+    for path in CPYTHON_FILES:
+        raw = path.read_bytes()
+        got = parse_message(raw, ARRIVAL)
+        assert got.message_id.startswith("<"), path.name
+        assert got.date is not None and got.date.tzinfo is not None, path.name
+        if got.unreadable is None:
+            parsed = email.message_from_bytes(raw)
+            if parsed.get("message-id"):
+                assert got.message_id == parsed["message-id"].strip(), path.name
+    readable = [p for p in CPYTHON_FILES if p.suffix == ".txt"]
+    assert len(readable) > 40
+    images = [p for p in CPYTHON_FILES if p.suffix in (".png", ".gif", ".jpg")]
+    assert all(parse_message(p.read_bytes()).unreadable for p in images)
+
+
+def test_a_missing_message_id_gets_a_stable_synthetic_one() -> None:
+    raw = b"From: a@b.example\nSubject: x\n\nhello\n"
+    first, second = parse_message(raw), parse_message(raw)
+    assert first.synthetic_id and first.message_id == second.message_id
+    assert first.message_id.endswith("@triage.invalid>")
+    assert parse_message(raw + b"!").message_id != first.message_id
+
+
+def test_a_bad_date_falls_back_to_the_arrival_time_and_is_flagged() -> None:
+    raw = b"From: a@b.example\nDate: manana por la tarde\nSubject: x\n\nhola\n"
+    got = parse_message(raw, ARRIVAL)
+    assert got.date == ARRIVAL and got.date_flagged
+
+
+def test_dates_are_aware_utc() -> None:
+    got = parse_message(b"From: a@b.example\nDate: Tue, 3 Nov 2026 10:02:00 -0300\n\nx", ARRIVAL)
+    assert got.date == datetime(2026, 11, 3, 13, 2, tzinfo=UTC)
+    assert not got.date_flagged
+
+
+def _part(payload: bytes, charset: str | None) -> StdMessage:
+    part = StdMessage()
+    part.set_payload(payload)
+    part["Content-Type"] = "text/plain" + (f"; charset={charset}" if charset else "")
+    part["Content-Transfer-Encoding"] = "8bit"
+    return part
+
+
+@pytest.mark.parametrize(("payload", "charset", "text", "noted"), [
+    ("acción".encode(), "utf-8", "acción", False),
+    ("acción".encode("latin-1"), "iso-8859-1", "acción", False),
+    ("“R$ 1.200” €".encode("cp1252"), "windows-1252", "“R$ 1.200” €", False),
+    # A Western charset declared over UTF-8 bytes: the UTF-8 reading wins.
+    ("não".encode(), "iso-8859-1", "não", False),
+    # UTF-8 declared over Latin-1 bytes: read as windows-1252, and noted.
+    ("não".encode("latin-1"), "utf-8", "não", True),
+    ("€50".encode("cp1252"), None, "€50", True),
+    ("olá".encode("latin-1"), "x-unknown-charset", "olá", True),
+])
+def test_charsets_clients_use(payload: bytes, charset: str | None, text: str, noted: bool) -> None:
+    decoded, note = decode_part(_part(payload, charset))
+    assert decoded == text
+    assert (note is not None) == noted
+
+
+def test_a_huge_message_is_read_only_up_to_the_bound() -> None:
+    head = b"From: a@b.example\nSubject: big\nMessage-ID: <big@b>\n\n"
+    got = parse_message(head + b"x" * (9 * 1024 * 1024))
+    assert got.message_id == "<big@b>"
+    assert any("only the start was read" in d for d in got.defects)
+    assert len(got.body) <= 100_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2000))
+def test_any_bytes_give_a_message_and_never_raise(raw: bytes) -> None:
+    got = parse_message(raw, ARRIVAL)
+    assert got.message_id
+    assert got.date is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([
+    b"From: ", b"To: ", b"Subject: ", b"Content-Type: multipart/mixed; boundary=x",
+    b"Content-Type: text/plain; charset=", b"Content-Transfer-Encoding: base64",
+    b"Content-Transfer-Encoding: quoted-printable", b"\n", b"--x", b"--x--", b"=?utf-8?q?",
+    b"=?iso-8859-1?b?", b"?=", b"\xe9", b"\xff\xfe", b"a@b.example", b"<id@x>", b"=C3=A1",
+    b"> ", b"El lun, 2 nov 2026, Ana <a@b> escribi\xc3\xb3:", b"-- ",
+]), max_size=60))
+def test_header_and_mime_soup_never_raises(chunks: list[bytes]) -> None:
+    got = parse_message(b"".join(chunks), ARRIVAL)
+    assert got.message_id
+
+
+def test_a_stray_header_line_is_skipped_and_the_rest_kept() -> None:
+    raw = (b"From: a@b.example\nTo: c@d.example\nOrganization Acme\nSubject: kept\n"
+           b"Message-ID: <k@b>\n\nbody\n")
+    got = parse_message(raw)
+    assert (got.subject, got.message_id) == ("kept", "<k@b>")
+    assert any("without a colon" in d for d in got.defects)
+
+
+def test_text_without_headers_is_not_mistaken_for_a_header_block() -> None:
+    raw = "Hola equipo\nNota: el sitio está caído\nGracias\n\nmás texto\n".encode()
+    assert repair_header_block(raw) == (raw, None)
