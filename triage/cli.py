@@ -8,9 +8,11 @@ and exit status 1; a wrong command line is status 2; Ctrl-C is 130.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from tqdm import tqdm
@@ -27,6 +29,7 @@ from triage.store import Store
 log = logging.getLogger("triage")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,10 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"triage {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, help_text: str, action: Callable[[argparse.Namespace], int]
-                ) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, action: Callable[[argparse.Namespace], int],
+                config: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--config", metavar="FILE", help="the configuration file (TOML)")
+        if config:
+            sub.add_argument("--config", metavar="FILE", help="the configuration file (TOML)")
         sub.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
         sub.add_argument("-q", "--quiet", action="store_true", help="log only problems")
         sub.set_defaults(action=action)
@@ -67,6 +71,28 @@ def build_parser() -> argparse.ArgumentParser:
                      help="show at most N messages (default 50; 0 for all)")
     sub.add_argument("--kind", choices=[k.value for k in Kind], action="append",
                      help="show only this kind of message (repeatable)")
+
+    sub = command("classify", "Classify .eml files, folders of them, or a Maildir, with no "
+                  "configuration needed: language, category, confidence, hostility.",
+                  cmd_classify, config=False)
+    sub.add_argument("paths", nargs="+", metavar="PATH", help=".eml file, folder or Maildir")
+    sub.add_argument("--json", action="store_true", help="one JSON object per line")
+    sub.add_argument("--model", metavar="DIR", help="model folder (default: the shipped one)")
+    sub = command("train", "Train the model from the labelled corpus; measure it on the "
+                  "held-out groups; write the model, its manifest and its card.", cmd_train,
+                  config=False)
+    sub.add_argument("--corpus", metavar="PATH", nargs="+",
+                     help="corpus .jsonl files or folders (default: corpus/ of the repository)")
+    sub.add_argument("--out", metavar="DIR", help="model folder (default: the shipped one)")
+    sub = command("evaluate", "Measure the model on the held-out groups of the corpus (or on "
+                  "the external test set): precision, recall, F1, confusion, hostility.",
+                  cmd_evaluate, config=False)
+    sub.add_argument("--corpus", metavar="PATH", nargs="+",
+                     help="corpus .jsonl files or folders (default: corpus/ of the repository)")
+    sub.add_argument("--external", action="store_true",
+                     help="measure on corpus/external/, messages never used in training")
+    sub.add_argument("--model", metavar="DIR", help="model folder (default: the shipped one)")
+    sub.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
 
@@ -74,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(verbose=args.verbose, quiet=args.quiet)
+    # Commands that need no configuration file have no --config.
+    args.config = getattr(args, "config", None)
     try:
         result: int = args.action(args)
         return result
@@ -198,6 +226,112 @@ def _print_table(rows: list[dict[str, object]], out: TextIO) -> None:
 def _fit(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+LOW_CONFIDENCE = 0.5  # below this the category is shown as a guess
+
+
+def corpus_paths(given: Sequence[str] | None, external: bool = False) -> list[Path]:
+    """The corpus files: as given (files or folders of .jsonl), or the repository's."""
+    if not given:
+        root = REPO_CORPUS / "external" if external else REPO_CORPUS
+        if not root.is_dir():
+            raise TriageError(f"no corpus at {root}: pass --corpus FILE_OR_FOLDER")
+        given = [str(root)]
+    paths: list[Path] = []
+    for name in given:
+        path = Path(name)
+        if path.is_dir():
+            paths += sorted(path.glob("*.jsonl"))
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise TriageError(f"{path}: no such corpus file or folder")
+    if not paths:
+        raise TriageError(f"no .jsonl files in {', '.join(given)}")
+    return paths
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from triage.corpus import load_examples
+    from triage.model_io import default_model_dir
+    from triage.training import format_evaluation, train, write_model_card
+
+    paths = corpus_paths(args.corpus)
+    examples = load_examples(paths)
+    out = Path(args.out) if args.out else default_model_dir()
+    log.info("training on %d examples from %d files", len(examples), len(paths))
+    manifest, evaluation = train(examples, out, paths)
+    write_model_card(out, manifest)
+    print(format_evaluation("held-out groups", evaluation))
+    print(f"\nmodel written to {out}")
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from triage.classifier import predict
+    from triage.classify import MessageClassifier
+    from triage.corpus import load_examples, split
+    from triage.model_io import load_model
+    from triage.training import format_evaluation, measure, prepare_examples
+
+    model = load_model(Path(args.model) if args.model else None)
+    examples = load_examples(corpus_paths(args.corpus, external=args.external))
+    if not args.external:
+        examples = split(examples)[1]
+    classifier = MessageClassifier(model)
+    predictions = predict(model.classifier, prepare_examples(examples, classifier.analyzer))
+    evaluation = measure(examples, predictions)
+    if args.json:
+        print(json.dumps(evaluation.as_dict(), indent=2))
+    else:
+        title = "external test set" if args.external else "held-out groups"
+        print(format_evaluation(title, evaluation))
+    return EXIT_OK
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    # Imported here: the models' libraries take a moment to load, and only
+    # the commands that classify need them.
+    from triage.classify import MessageClassifier, message_files
+    from triage.model_io import load_model
+    from triage.parsing import parse_message
+
+    classifier = MessageClassifier(load_model(Path(args.model) if args.model else None))
+    for path in message_files(args.paths):
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            _print_classified(args, {"path": str(path), "error": exc.strerror})
+            continue
+        message = parse_message(raw)
+        if message.unreadable:
+            _print_classified(args, {"path": str(path), "message_id": message.message_id,
+                                     "error": message.unreadable})
+            continue
+        prediction = classifier.classify_messages([message])[0]
+        _print_classified(args, {
+            "path": str(path), "message_id": message.message_id,
+            "language": prediction.language, "category": prediction.category,
+            "confidence": prediction.confidence,
+            "low_confidence": prediction.confidence < LOW_CONFIDENCE,
+            "probabilities": prediction.probabilities, "hostility": prediction.hostility,
+            "hostility_score": prediction.hostility_score,
+            "automated": message.automated is not None,
+        })
+    return EXIT_OK
+
+
+def _print_classified(args: argparse.Namespace, row: dict[str, object]) -> None:
+    if args.json:
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+        return
+    if "error" in row:
+        print(f"{row['path']}  unreadable: {row['error']}", flush=True)
+        return
+    guess = " (low confidence)" if row["low_confidence"] else ""
+    print(f"{row['path']}  {row['language']}  {row['category']} {row['confidence']:.2f}{guess}"
+          f"  hostility {row['hostility']}", flush=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,1 @@
+"""The trained model shipped with triage (data only; see MODEL_CARD.md)."""

@@ -1,0 +1,234 @@
+"""The category and hostility models: features, training, prediction.
+
+Features, all computed from what the client wrote (quote and signature removed)
+and the subject:
+  - TF-IDF over spaCy lookup lemmas, accents folded, unigrams and bigrams;
+  - TF-IDF over character n-grams (2-5, within word boundaries), which carry
+    typos, missing accents and the three languages' morphology;
+  - a few style signals (capitals, exclamation marks, threats, insults,
+    politeness, entity counts), which matter most for hostility.
+The category model is a multinomial logistic regression (its probabilities are
+the ``confidence``); hostility is a ridge regression on the same features,
+giving a 0-3 score whose rounding is the level. ``bench/model_selection.py``
+holds the measurements behind these choices.
+
+``TriageClassifier`` follows the scikit-learn conventions (parameters in
+``__init__``, ``fit`` returns self, fitted attributes end in ``_``). What is
+saved is only scikit-learn objects and plain data (see ``model_io``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.preprocessing import MaxAbsScaler
+
+from triage.corpus import LABELS
+from triage.language import detect_language
+from triage.nlp import TextAnalyzer, fold
+from triage.textsplit import split_reply
+
+_PREFIX = re.compile(r"^\s*((re|res|rv|fw|fwd|enc|tr|aw)\s*:\s*)+", re.IGNORECASE)
+
+# Folded (lower case, no accents) words and phrases; matched on word boundaries.
+LEXICONS: dict[str, tuple[str, ...]] = {
+    "threat": (
+        "abogado", "abogados", "demanda", "demandar", "denuncia", "denunciar", "profeco",
+        "tribunal", "juicio", "advogado", "processo", "processar", "procon", "reclame aqui",
+        "justica", "lawyer", "lawyers", "solicitor", "sue", "court", "legal action",
+        "trading standards", "chargeback", "review", "reviews", "resena", "resenas",
+        "avaliacao", "google", "trustpilot", "redes sociales", "redes sociais", "cancel",
+        "cancelar", "cancelamos", "cancelo", "cancelamento", "cancellation", "another provider",
+        "otro proveedor", "outro fornecedor", "ultimatum", "ultima vez", "last chance",
+    ),
+    "insult": (
+        "idiota", "idiotas", "inutil", "inutiles", "incompetente", "incompetentes", "ladron",
+        "ladrones", "estafa", "estafadores", "sinverguenza", "sinverguenzas", "verguenza",
+        "basura", "mierda", "chantas", "boludo", "pelotudo", "pendejo", "pendejos", "golpe",
+        "golpista", "golpistas", "vergonha", "lixo", "porcaria", "merda", "palhacada",
+        "ladroes", "incompetencia", "picareta", "picaretas", "amador", "amadores", "scam",
+        "scammer", "scammers", "thieves", "clowns", "useless", "incompetent", "idiots",
+        "rubbish", "joke", "pathetic", "disgrace", "fraud", "crooks", "cowboys", "shameful",
+    ),
+    "anger": (
+        "inaceptable", "inadmisible", "absurdo", "indignante", "harto", "harta", "hartos",
+        "inaceitavel", "inadmissivel", "absurda", "revoltante", "cansado", "unacceptable",
+        "ridiculous", "outrageous", "furious", "appalling", "fed up", "sick of", "disgusting",
+        "de novo", "otra vez", "again", "ya van", "nunca", "never", "siempre", "sempre",
+        "always", "urgente", "urgent", "asap", "ya", "ahora mismo", "agora",
+    ),
+    "polite": (
+        "por favor", "gracias", "muchas gracias", "un saludo", "saludos", "obrigado",
+        "obrigada", "por gentileza", "agradeco", "please", "thanks", "thank you", "kind regards",
+        "cheers", "appreciate", "disculpa", "disculpe", "desculpe", "sorry", "perdon",
+    ),
+}
+_LEXICON_PATTERNS = {
+    name: re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
+    for name, words in LEXICONS.items()
+}
+STYLE_FEATURES = ("caps", "exclaim", "question", "multi_punct", "length", "threat", "insult",
+                  "anger", "polite", "invoice", "amount", "date", "domain")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One message made ready for the models."""
+
+    lang: str
+    lemmas: str
+    chars: str
+    style: tuple[float, ...]
+    entities: tuple[tuple[str, str], ...]
+
+
+def own_text(body: str) -> str:
+    """What the client wrote: the body without the quoted mail and the signature."""
+    return split_reply(body).body
+
+
+def clean_subject(subject: str) -> str:
+    return _PREFIX.sub("", subject).strip()
+
+
+def prepare(subject: str, text: str, analyzer: TextAnalyzer, lang: str | None = None
+            ) -> Prepared:
+    """Features of a message from its subject and the client's own ``text``."""
+    subject = clean_subject(subject)
+    lang = lang or detect_language(text, fallback=subject)
+    combined = f"{subject}\n{text}" if subject else text
+    analysis = analyzer.analyse(combined, lang)
+    folded = fold(combined)
+    counts = {kind: 0 for kind in ("invoice", "amount", "date", "domain")}
+    for entity in analysis.entities:
+        counts[entity.kind] += 1
+    return Prepared(
+        lang=lang,
+        lemmas=" ".join(analysis.lemmas),
+        chars=folded,
+        style=style_features(text, folded, counts),
+        entities=tuple((e.kind, e.value) for e in analysis.entities),
+    )
+
+
+def style_features(text: str, folded: str, entity_counts: dict[str, int]) -> tuple[float, ...]:
+    letters = [ch for ch in text if ch.isalpha()]
+    caps_words = re.findall(r"\b[A-ZÁÉÍÓÚÂÊÔÃÕÇÑ]{3,}\b", text)
+    caps = (sum(len(w) for w in caps_words) / len(letters)) if letters else 0.0
+    values = [
+        min(caps * 4, 1.0),
+        math.log1p(text.count("!")),
+        math.log1p(text.count("?")),
+        math.log1p(len(re.findall(r"[!?]{2,}", text))),
+        math.log1p(len(text)) / 8,
+    ]
+    values += [math.log1p(len(_LEXICON_PATTERNS[name].findall(folded)))
+               for name in ("threat", "insult", "anger", "polite")]
+    values += [math.log1p(entity_counts[k]) for k in ("invoice", "amount", "date", "domain")]
+    return tuple(values)
+
+
+class TriageClassifier(BaseEstimator):  # type: ignore[misc]
+    """Category (calibrated probabilities over ``LABELS``) and hostility (0-3 score)."""
+
+    def __init__(self, C: float = 10.0, hostility_alpha: float = 3.0, min_df: int = 2,
+                 char_ngrams: tuple[int, int] = (2, 5), style_weight: float = 1.0) -> None:
+        self.C = C
+        self.hostility_alpha = hostility_alpha
+        self.min_df = min_df
+        self.char_ngrams = char_ngrams
+        self.style_weight = style_weight
+
+    def fit(self, docs: Sequence[Prepared], labels: Sequence[str], hostility: Sequence[int]
+            ) -> TriageClassifier:
+        self.word_ = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", lowercase=False,
+                                     ngram_range=(1, 2), min_df=self.min_df, sublinear_tf=True,
+                                     dtype=np.float32)
+        self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams,
+                                     lowercase=False, min_df=self.min_df, sublinear_tf=True,
+                                     max_features=150_000, dtype=np.float32)
+        self.style_ = MaxAbsScaler()
+        self.word_.fit([d.lemmas for d in docs])
+        self.char_.fit([d.chars for d in docs])
+        self.style_.fit(np.array([d.style for d in docs], dtype=np.float32))
+        features = self.transform(docs)
+        self.category_ = LogisticRegression(C=self.C, max_iter=3000)
+        self.category_.fit(features, list(labels))
+        self.hostility_ = Ridge(alpha=self.hostility_alpha)
+        self.hostility_.fit(features, np.array(hostility, dtype=np.float32))
+        return self
+
+    def transform(self, docs: Sequence[Prepared]) -> sp.csr_matrix:
+        style = self.style_.transform(np.array([d.style for d in docs], dtype=np.float32))
+        return sp.hstack([
+            self.word_.transform([d.lemmas for d in docs]),
+            self.char_.transform([d.chars for d in docs]),
+            sp.csr_matrix(style * self.style_weight),
+        ], format="csr")
+
+    def predict_proba(self, docs: Sequence[Prepared]) -> np.ndarray:
+        """Probabilities in the order of ``LABELS``."""
+        proba = self.category_.predict_proba(self.transform(docs))
+        order = [list(self.category_.classes_).index(label) for label in LABELS]
+        return np.asarray(proba[:, order])
+
+    def predict_hostility(self, docs: Sequence[Prepared]) -> np.ndarray:
+        scores = self.hostility_.predict(self.transform(docs))
+        return np.clip(np.asarray(scores, dtype=np.float64), 0.0, 3.0)
+
+    def parts(self) -> dict[str, object]:
+        """The fitted state, as scikit-learn objects and plain values, for saving."""
+        return {"params": self.get_params(), "word": self.word_, "char": self.char_,
+                "style": self.style_, "category": self.category_, "hostility": self.hostility_}
+
+    @classmethod
+    def from_parts(cls, parts: dict[str, object]) -> TriageClassifier:
+        params = dict(parts["params"])  # type: ignore[call-overload]
+        params["char_ngrams"] = tuple(params["char_ngrams"])
+        model = cls(**params)
+        model.word_ = parts["word"]
+        model.char_ = parts["char"]
+        model.style_ = parts["style"]
+        model.category_ = parts["category"]
+        model.hostility_ = parts["hostility"]
+        return model
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    language: str
+    category: str
+    confidence: float
+    probabilities: dict[str, float]
+    hostility: int
+    hostility_score: float
+    entities: tuple[tuple[str, str], ...]
+
+
+def hostility_level(score: float) -> int:
+    return int(min(3, max(0, math.floor(score + 0.5))))
+
+
+def predict(model: TriageClassifier, docs: Sequence[Prepared]) -> list[Prediction]:
+    if not docs:
+        return []
+    proba = model.predict_proba(docs)
+    scores = model.predict_hostility(docs)
+    results = []
+    for doc, row, score in zip(docs, proba, scores, strict=True):
+        best = int(np.argmax(row))
+        results.append(Prediction(
+            language=doc.lang, category=LABELS[best], confidence=round(float(row[best]), 4),
+            probabilities={label: round(float(p), 4) for label, p in zip(LABELS, row, strict=True)},
+            hostility=hostility_level(float(score)), hostility_score=round(float(score), 3),
+            entities=doc.entities,
+        ))
+    return results

@@ -1,0 +1,53 @@
+"""Classifying messages with the shipped model: the part the rest of triage calls.
+
+``MessageClassifier`` loads the model once and classifies parsed messages on
+what the client wrote (the parser has already removed the quote and the
+signature). ``message_files`` finds messages on disk for ``triage classify``:
+.eml files, folders of them, or a Maildir.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from triage.classifier import Prediction, predict, prepare
+from triage.errors import TriageError
+from triage.language import detect_language
+from triage.message import Message
+from triage.model_io import LoadedModel, load_model
+from triage.nlp import TextAnalyzer
+
+
+class MessageClassifier:
+    def __init__(self, model: LoadedModel | None = None) -> None:
+        self.model = model or load_model()
+        self.analyzer = TextAnalyzer(self.model.lemma_tables)
+
+    def classify_text(self, subject: str, text: str, lang: str | None = None) -> Prediction:
+        return self.classify_texts([(subject, text, lang)])[0]
+
+    def classify_texts(self, items: Sequence[tuple[str, str, str | None]]) -> list[Prediction]:
+        docs = [prepare(subject, text, self.analyzer, lang=lang or detect_language(
+            text, fallback=subject)) for subject, text, lang in items]
+        return predict(self.model.classifier, docs)
+
+    def classify_messages(self, messages: Sequence[Message]) -> list[Prediction]:
+        return self.classify_texts([(m.subject, m.body, None) for m in messages])
+
+
+def message_files(paths: Sequence[str]) -> Iterator[Path]:
+    """Every message file under ``paths``: files as given, .eml files in folders
+    (recursively), and the files of a Maildir's cur/ and new/."""
+    for name in paths:
+        path = Path(name)
+        if path.is_file():
+            yield path
+        elif (path / "cur").is_dir() and (path / "new").is_dir():
+            for sub in ("new", "cur"):
+                yield from sorted(p for p in (path / sub).iterdir()
+                                  if p.is_file() and not p.name.startswith("."))
+        elif path.is_dir():
+            yield from sorted(p for p in path.rglob("*.eml") if p.is_file())
+        else:
+            raise TriageError(f"{path}: no such file or folder")

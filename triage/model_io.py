@@ -1,0 +1,155 @@
+"""Saving and loading the trained model without running untrusted code.
+
+A model folder holds:
+  model.skops      the fitted scikit-learn objects, in skops format (no pickle);
+                   loading names every type it may build, and refuses any other;
+  lemmas.json.gz   the cut-down lemma tables (plain data);
+  manifest.json    SHA-256 of both files, the training metadata and the figures.
+A file whose hash does not match the manifest, or that asks for a type outside
+the allowed list, is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+
+from triage.classifier import TriageClassifier
+from triage.errors import TriageError
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "model.skops"
+LEMMAS_FILE = "lemmas.json.gz"
+MANIFEST_FILE = "manifest.json"
+FORMAT = 1
+
+# Every type the saved model may contain. skops refuses to build anything else.
+TRUSTED_TYPES = [
+    "builtins.slice",
+    "numpy.dtype",
+    "numpy.float32",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "scipy.sparse._csr.csr_matrix",
+    "scipy.sparse._dia.dia_matrix",
+    "scipy.sparse._csr.csr_array",
+    "scipy.sparse._dia.dia_array",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.linear_model._ridge.Ridge",
+    "sklearn.preprocessing._data.MaxAbsScaler",
+]
+
+
+class ModelError(TriageError):
+    """The model files are missing, damaged or not what triage wrote."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedModel:
+    classifier: TriageClassifier
+    lemma_tables: dict[str, dict[str, str]]
+    manifest: dict[str, Any]
+    folder: Path
+
+
+def default_model_dir() -> Path:
+    """The model shipped with the package: models/ in the repository, installed
+    as the data of the ``triage.models`` package."""
+    import triage.models
+
+    return Path(triage.models.__file__).resolve().parent
+
+
+def save_model(model: TriageClassifier, lemma_tables: dict[str, dict[str, str]],
+               folder: Path, metadata: dict[str, Any]) -> dict[str, Any]:
+    folder.mkdir(parents=True, exist_ok=True)
+    model_path, lemmas_path = folder / MODEL_FILE, folder / LEMMAS_FILE
+    sio.dump(model.parts(), model_path, compression=zipfile.ZIP_DEFLATED)
+    with gzip.open(lemmas_path, "wt", encoding="utf-8", compresslevel=6) as out:
+        json.dump(lemma_tables, out, ensure_ascii=False, sort_keys=True)
+    manifest = {
+        "format": FORMAT,
+        "files": {MODEL_FILE: _sha256(model_path), LEMMAS_FILE: _sha256(lemmas_path)},
+        **metadata,
+    }
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")
+    return manifest
+
+
+def load_model(folder: Path | None = None) -> LoadedModel:
+    folder = folder or default_model_dir()
+    started = time.perf_counter()
+    manifest = _read_manifest(folder)
+    for name in (MODEL_FILE, LEMMAS_FILE):
+        expected = manifest.get("files", {}).get(name)
+        path = folder / name
+        if not path.is_file():
+            raise ModelError(f"the model file {path} is missing; run 'triage train'")
+        if expected != _sha256(path):
+            raise ModelError(
+                f"the model file {path} does not match its manifest (changed or damaged); "
+                "refusing to load it. Run 'triage train' to rebuild the model"
+            )
+    parts = _load_parts(folder / MODEL_FILE)
+    try:
+        with gzip.open(folder / LEMMAS_FILE, "rt", encoding="utf-8") as lines:
+            lemma_tables = json.load(lines)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read {folder / LEMMAS_FILE}: {exc}") from None
+    log.debug("model loaded from %s in %.2f s", folder, time.perf_counter() - started)
+    return LoadedModel(classifier=TriageClassifier.from_parts(parts),
+                       lemma_tables=lemma_tables, manifest=manifest, folder=folder)
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"no model in {folder} (no {MANIFEST_FILE}); run 'triage train'") from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read the model manifest {path}: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelError(f"{path} is not a triage model manifest of format {FORMAT}")
+    return manifest
+
+
+def _load_parts(path: Path) -> dict[str, Any]:
+    try:
+        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+        if untrusted:
+            raise ModelError(
+                f"the model file {path} asks for types triage does not trust "
+                f"({', '.join(sorted(untrusted)[:5])}); refusing to load it"
+            )
+        parts = sio.load(path, trusted=TRUSTED_TYPES)
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure here means a bad file
+        raise ModelError(f"cannot load the model file {path}: {type(exc).__name__}: {exc}"
+                         ) from None
+    if not isinstance(parts, dict) or not {"word", "char", "category", "hostility"} <= set(parts):
+        raise ModelError(f"the model file {path} does not hold a triage model")
+    return parts
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

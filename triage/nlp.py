@@ -1,0 +1,229 @@
+"""spaCy pipelines: tokens, lookup lemmas and entity matchers, loaded once.
+
+Blank spaCy pipelines (no statistical model, nothing downloaded) tokenise the
+text. Lemmas come from the lookup tables of spacy-lookups-data, cut down at
+training time to the words the model knows (``build_lemma_tables``) so that
+they load in milliseconds instead of seconds. Token matchers find the entities
+a complaint and a notice share: invoice numbers, amounts, dates and domains.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+SPACY_LANGS = {"es": "es", "pt": "pt", "en": "en", "other": "xx"}
+
+INVOICE_WORDS = ["factura", "facturas", "fatura", "faturas", "invoice", "invoices", "nf", "nfe",
+                 "nf-e", "recibo", "receipt", "boleto", "bill", "albarán", "cobro"]
+NUMBER_WORDS = ["nº", "n°", "n.º", "no", "no.", "#", "number", "número", "numero", "nr", "num",
+                "num.", "n"]
+CURRENCY_BEFORE = ["€", "$", "£", "₹", "r$", "us$", "usd", "eur", "mxn", "ars", "brl", "gbp",
+                   "inr", "clp", "cop", "pen", "rs", "rs.", "u$s"]
+CURRENCY_AFTER = ["€", "eur", "euros", "euro", "usd", "dólares", "dolares", "dollars", "reais",
+                  "real", "pesos", "mxn", "ars", "brl", "£", "gbp", "pounds", "libras", "rupees",
+                  "inr", "soles", "clp", "cop"]
+MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+          "septiembre", "setiembre", "octubre", "noviembre", "diciembre", "janeiro",
+          "fevereiro", "março", "marco", "maio", "junho", "julho", "setembro", "outubro",
+          "novembro", "dezembro", "january", "february", "march", "april", "may", "june",
+          "july", "august", "september", "october", "november", "december", "jan", "feb",
+          "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ene", "abr",
+          "ago", "dic", "fev", "mai", "out", "dez"]
+_CODE = r"^#?[A-Za-z]{0,6}[-/#]?\d[\w/.-]*$"
+_PREFIXED_CODE = r"^#?(?i:inv|fac|fat|ft|nf|fv|rec|cl|bill|ord)[-/#_]?\d{2,}[\w/-]*$"
+_DOMAIN = r"^(?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?$"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """Something a complaint and a notice can share; ``value`` is normalised for matching."""
+
+    kind: str  # "invoice", "amount", "date" or "domain"
+    text: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    lemmas: tuple[str, ...]
+    entities: tuple[Entity, ...]
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Facturación" → "facturacion"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+class TextAnalyzer:
+    """Tokens, lemmas and entities for the three languages; pipelines built once."""
+
+    def __init__(self, lemma_tables: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        self.lemma_tables = lemma_tables or {}
+
+    def analyse(self, text: str, lang: str) -> Analysis:
+        doc = self.tokenise(text, lang)
+        table = self.lemma_tables.get(lang, {})
+        lemmas = tuple(
+            fold(table.get(token.lower_, token.lower_))
+            for token in doc
+            if not token.is_space and not token.is_punct
+        )
+        return Analysis(lemmas=lemmas, entities=tuple(find_entities(doc)))
+
+    def tokenise(self, text: str, lang: str) -> Doc:
+        return _pipeline(SPACY_LANGS.get(lang, "xx"))(text)
+
+
+@functools.cache
+def _pipeline(code: str) -> Language:
+    return spacy.blank(code)
+
+
+@functools.cache
+def _matcher(code: str) -> Matcher:
+    matcher = Matcher(_pipeline(code).vocab)
+    number = {"TEXT": {"REGEX": r"^\d[\d.,]*$"}}
+    matcher.add("invoice", [
+        [{"LOWER": {"IN": INVOICE_WORDS}}, {"LOWER": {"IN": NUMBER_WORDS}, "OP": "?"},
+         {"TEXT": {"REGEX": _CODE}}],
+        [{"TEXT": {"REGEX": _PREFIXED_CODE}}],
+    ])
+    matcher.add("amount", [
+        [{"LOWER": {"IN": CURRENCY_BEFORE}}, {"TEXT": ".", "OP": "?"}, number],
+        [number, {"LOWER": {"IN": CURRENCY_AFTER}}],
+    ])
+    matcher.add("date", [
+        [{"TEXT": {"REGEX": r"^\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?$"}}],
+        [{"TEXT": {"REGEX": r"^\d{4}-\d{2}-\d{2}$"}}],
+        [{"TEXT": {"REGEX": r"^\d{1,2}$"}}, {"LOWER": "de", "OP": "?"},
+         {"LOWER": {"IN": MONTHS}}],
+        [{"LOWER": {"IN": MONTHS}}, {"TEXT": {"REGEX": r"^\d{1,2}(?:st|nd|rd|th)?$"}}],
+    ])
+    matcher.add("domain", [[{"LOWER": {"REGEX": _DOMAIN}}], [{"LIKE_EMAIL": True}]])
+    return matcher
+
+
+def find_entities(doc: Doc) -> list[Entity]:
+    matcher = _matcher(doc.lang_ if doc.lang_ in ("es", "pt", "en") else "xx")
+    spans = matcher(doc, as_spans=True)
+    # Longest first, so "factura 1042" wins over a bare "1042" inside it.
+    spans = sorted(spans, key=lambda s: (s.start, -(s.end - s.start)))
+    found: list[Entity] = []
+    taken: set[int] = set()
+    for span in spans:
+        if taken.intersection(range(span.start, span.end)):
+            continue
+        kind = span.label_
+        value = _normalise(kind, span.text, doc.lang_)
+        if value is None:
+            continue
+        taken.update(range(span.start, span.end))
+        found.append(Entity(kind=kind, text=span.text, value=value))
+    return found
+
+
+def _normalise(kind: str, text: str, lang: str) -> str | None:
+    if kind == "invoice":
+        code = text.split()[-1].lstrip("#").rstrip(".,").upper()
+        return code if any(ch.isdigit() for ch in code) else None
+    if kind == "amount":
+        number = re.search(r"\d[\d.,]*", text)
+        return parse_amount(number.group(0), lang) if number else None
+    if kind == "date":
+        return _normalise_date(text)
+    if kind == "domain":
+        domain = text.lower().split("@")[-1]
+        domain = re.sub(r"^(?:https?://)?(?:www\.)?", "", domain).split("/")[0].rstrip(".")
+        return domain if "." in domain else None
+    return None
+
+
+def parse_amount(number: str, lang: str) -> str | None:
+    """"1.210,00" (es/pt) and "1,210.00" (en) → "1210.00"."""
+    number = number.rstrip(".,")
+    if not number:
+        return None
+    last_dot, last_comma = number.rfind("."), number.rfind(",")
+    decimal_sep: str | None = None
+    if last_dot >= 0 and last_comma >= 0:
+        decimal_sep = "." if last_dot > last_comma else ","
+    elif last_dot >= 0 or last_comma >= 0:
+        sep = "." if last_dot >= 0 else ","
+        tail = number.rsplit(sep, 1)[1]
+        thousands = len(tail) == 3 and number.count(sep) >= 1
+        decimal_sep = None if thousands else sep
+    digits = number
+    if decimal_sep:
+        whole, _, cents = number.rpartition(decimal_sep)
+        digits = re.sub(r"[.,]", "", whole) + "." + cents
+    else:
+        digits = re.sub(r"[.,]", "", number)
+    try:
+        return f"{float(digits):.2f}"
+    except ValueError:
+        return None
+
+
+_MONTH_NUMBER = {m: i for i, names in enumerate([
+    ("enero", "ene", "janeiro", "jan", "january"), ("febrero", "feb", "fevereiro", "fev",
+                                                    "february"),
+    ("marzo", "mar", "março", "marco", "march"), ("abril", "abr", "april", "apr"),
+    ("mayo", "maio", "mai", "may"), ("junio", "junho", "june", "jun"),
+    ("julio", "julho", "july", "jul"), ("agosto", "ago", "august", "aug"),
+    ("septiembre", "setiembre", "setembro", "september", "sep", "sept"),
+    ("octubre", "outubro", "out", "october", "oct"), ("noviembre", "novembro", "november", "nov"),
+    ("diciembre", "dic", "dezembro", "dez", "december", "dec"),
+], start=1) for m in names}
+
+
+def _normalise_date(text: str) -> str:
+    """Day and month as "MM-DD" where both are clear; the folded text otherwise."""
+    words = fold(text).replace(",", " ").split()
+    month = next((_MONTH_NUMBER[fold(w)] for w in words if fold(w) in _MONTH_NUMBER), None)
+    days = (int(re.sub(r"\D", "", w)) for w in words if re.match(r"^\d{1,2}(st|nd|rd|th)?$", w))
+    day = next(days, None)
+    if month and day and 1 <= day <= 31:
+        return f"{month:02d}-{day:02d}"
+    iso = re.match(r"^(\d{4})-(\d{2})-(\d{2})$", text)
+    if iso:
+        return f"{iso.group(2)}-{iso.group(3)}"
+    numeric = re.match(r"^(\d{1,2})[/.-](\d{1,2})", text)
+    if numeric:
+        first, second = int(numeric.group(1)), int(numeric.group(2))
+        if second <= 12 and first <= 31:
+            return f"{second:02d}-{first:02d}"  # day first, as in es/pt and UK mail
+    return fold(text)
+
+
+def build_lemma_tables(words_by_lang: Mapping[str, Iterable[str]]) -> dict[str, dict[str, str]]:
+    """Lookup-lemma tables cut down to what a model trained on these words can use.
+
+    Keeps every form whose lemma is the lemma of a word seen in training, so an
+    unseen inflection of a known word still maps onto the known lemma. Needs
+    spacy-lookups-data (a training-time dependency only).
+    """
+    from spacy.lookups import load_lookups
+
+    tables: dict[str, dict[str, str]] = {}
+    for lang, words in words_by_lang.items():
+        if lang not in ("es", "pt", "en"):
+            continue
+        full = load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")
+        seen = {w.lower() for w in words}
+        wanted = {full.get(w, w) for w in seen} | seen
+        tables[lang] = {
+            form: lemma for form, lemma in full.items()
+            if isinstance(form, str) and isinstance(lemma, str) and lemma in wanted
+            and form != lemma
+        }
+    return tables
