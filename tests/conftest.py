@@ -10,6 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+FIXTURES_MAIL = DATA / "mail"
 
 MINIMAL_CONFIG = """
 [mailbox]

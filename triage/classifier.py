@@ -19,10 +19,12 @@ saved is only scikit-learn objects and plain data (see ``model_io``).
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import MaxAbsScaler
 
+from triage.concepts import concept_tokens
 from triage.corpus import LABELS
 from triage.language import detect_language
 from triage.nlp import TextAnalyzer, fold
@@ -85,6 +88,7 @@ class Prepared:
 
     lang: str
     lemmas: str
+    concepts: str
     chars: str
     style: tuple[float, ...]
     entities: tuple[tuple[str, str], ...]
@@ -113,6 +117,7 @@ def prepare(subject: str, text: str, analyzer: TextAnalyzer, lang: str | None = 
     return Prepared(
         lang=lang,
         lemmas=" ".join(analysis.lemmas),
+        concepts=" ".join(concept_tokens(folded)),
         chars=folded,
         style=style_features(text, folded, counts),
         entities=tuple((e.kind, e.value) for e in analysis.entities),
@@ -139,9 +144,12 @@ def style_features(text: str, folded: str, entity_counts: dict[str, int]) -> tup
 class TriageClassifier(BaseEstimator):  # type: ignore[misc]
     """Category (calibrated probabilities over ``LABELS``) and hostility (0-3 score)."""
 
-    def __init__(self, C: float = 10.0, hostility_alpha: float = 3.0, min_df: int = 2,
-                 char_ngrams: tuple[int, int] = (2, 5), style_weight: float = 1.0) -> None:
+    def __init__(self, C: float = 20.0, hostility_alpha: float = 1.0, min_df: int = 2,
+                 char_ngrams: tuple[int, int] = (2, 5), style_weight: float = 1.0,
+                 concepts: bool = True, char_weight: float = 1.0) -> None:
         self.C = C
+        self.concepts = concepts
+        self.char_weight = char_weight
         self.hostility_alpha = hostility_alpha
         self.min_df = min_df
         self.char_ngrams = char_ngrams
@@ -156,7 +164,7 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
                                      lowercase=False, min_df=self.min_df, sublinear_tf=True,
                                      max_features=150_000, dtype=np.float32)
         self.style_ = MaxAbsScaler()
-        self.word_.fit([d.lemmas for d in docs])
+        self.word_.fit(self._words(docs))
         self.char_.fit([d.chars for d in docs])
         self.style_.fit(np.array([d.style for d in docs], dtype=np.float32))
         features = self.transform(docs)
@@ -169,33 +177,53 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
     def transform(self, docs: Sequence[Prepared]) -> sp.csr_matrix:
         style = self.style_.transform(np.array([d.style for d in docs], dtype=np.float32))
         return sp.hstack([
-            self.word_.transform([d.lemmas for d in docs]),
-            self.char_.transform([d.chars for d in docs]),
+            self.word_.transform(self._words(docs)),
+            self.char_.transform([d.chars for d in docs]) * self.char_weight,
             sp.csr_matrix(style * self.style_weight),
         ], format="csr")
 
-    def predict_proba(self, docs: Sequence[Prepared]) -> np.ndarray:
-        """Probabilities in the order of ``LABELS``."""
-        proba = self.category_.predict_proba(self.transform(docs))
+    def _words(self, docs: Sequence[Prepared]) -> list[str]:
+        if self.concepts:
+            return [f"{d.lemmas} {d.concepts}" for d in docs]
+        return [d.lemmas for d in docs]
+
+    def predict_both(self, docs: Sequence[Prepared]) -> tuple[np.ndarray, np.ndarray]:
+        """Category probabilities (in the order of ``LABELS``) and hostility scores,
+        from one pass over the features."""
+        features = self.transform(docs)
+        proba = self.category_.predict_proba(features)
         order = [list(self.category_.classes_).index(label) for label in LABELS]
-        return np.asarray(proba[:, order])
+        scores = np.clip(np.asarray(self.hostility_.predict(features), dtype=np.float64), 0, 3)
+        return np.asarray(proba[:, order]), scores
 
-    def predict_hostility(self, docs: Sequence[Prepared]) -> np.ndarray:
-        scores = self.hostility_.predict(self.transform(docs))
-        return np.clip(np.asarray(scores, dtype=np.float64), 0.0, 3.0)
-
-    def parts(self) -> dict[str, object]:
-        """The fitted state, as scikit-learn objects and plain values, for saving."""
-        return {"params": self.get_params(), "word": self.word_, "char": self.char_,
-                "style": self.style_, "category": self.category_, "hostility": self.hostility_}
+    def parts(self) -> tuple[dict[str, object], dict[str, list[str]]]:
+        """The fitted state for saving: scikit-learn objects without their vocabularies,
+        and the vocabularies as plain term lists (a 200,000-entry dict is slow to
+        rebuild through a generic serializer and fast to rebuild from a list)."""
+        vectorizers = {}
+        vocabularies = {}
+        for name, vectorizer in (("word", self.word_), ("char", self.char_)):
+            bare = copy.copy(vectorizer)
+            terms = [""] * len(vectorizer.vocabulary_)
+            for term, index in vectorizer.vocabulary_.items():
+                terms[index] = term
+            del bare.vocabulary_
+            vectorizers[name] = bare
+            vocabularies[name] = terms
+        parts = {"params": self.get_params(), **vectorizers, "style": self.style_,
+                 "category": self.category_, "hostility": self.hostility_}
+        return parts, vocabularies
 
     @classmethod
-    def from_parts(cls, parts: dict[str, object]) -> TriageClassifier:
-        params = dict(parts["params"])  # type: ignore[call-overload]
+    def from_parts(cls, parts: dict[str, Any], vocabularies: dict[str, list[str]]
+                   ) -> TriageClassifier:
+        params = dict(parts["params"])
         params["char_ngrams"] = tuple(params["char_ngrams"])
         model = cls(**params)
         model.word_ = parts["word"]
         model.char_ = parts["char"]
+        for vectorizer, name in ((model.word_, "word"), (model.char_, "char")):
+            vectorizer.vocabulary_ = {term: i for i, term in enumerate(vocabularies[name])}
         model.style_ = parts["style"]
         model.category_ = parts["category"]
         model.hostility_ = parts["hostility"]
@@ -220,8 +248,7 @@ def hostility_level(score: float) -> int:
 def predict(model: TriageClassifier, docs: Sequence[Prepared]) -> list[Prediction]:
     if not docs:
         return []
-    proba = model.predict_proba(docs)
-    scores = model.predict_hostility(docs)
+    proba, scores = model.predict_both(docs)
     results = []
     for doc, row, score in zip(docs, proba, scores, strict=True):
         best = int(np.argmax(row))

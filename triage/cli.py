@@ -30,6 +30,7 @@ log = logging.getLogger("triage")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -262,8 +263,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_model_dir()
     log.info("training on %d examples from %d files", len(examples), len(paths))
     manifest, evaluation = train(examples, out, paths)
-    write_model_card(out, manifest)
     print(format_evaluation("held-out groups", evaluation))
+    external = REPO_CORPUS / "external"
+    if not args.corpus and external.is_dir():
+        # Measured for the record only: nothing is chosen on the external set.
+        from triage.training import record_external
+
+        external_evaluation = record_external(out, load_examples(corpus_paths(None, True)))
+        manifest["external"] = external_evaluation.as_dict()
+        print()
+        print(format_evaluation("external test set", external_evaluation))
+    write_model_card(out, manifest, BENCH_RESULTS / "classify_speed.txt")
     print(f"\nmodel written to {out}")
     return EXIT_OK
 

@@ -3,7 +3,8 @@
 A model folder holds:
   model.skops      the fitted scikit-learn objects, in skops format (no pickle);
                    loading names every type it may build, and refuses any other;
-  lemmas.json.gz   the cut-down lemma tables (plain data);
+  data.json.gz     plain data: the cut-down lemma tables and the vectorizers'
+                   vocabularies;
   manifest.json    SHA-256 of both files, the training metadata and the figures.
 A file whose hash does not match the manifest, or that asks for a type outside
 the allowed list, is refused with a clear error.
@@ -29,7 +30,7 @@ from triage.errors import TriageError
 log = logging.getLogger(__name__)
 
 MODEL_FILE = "model.skops"
-LEMMAS_FILE = "lemmas.json.gz"
+DATA_FILE = "data.json.gz"
 MANIFEST_FILE = "manifest.json"
 FORMAT = 1
 
@@ -76,13 +77,15 @@ def default_model_dir() -> Path:
 def save_model(model: TriageClassifier, lemma_tables: dict[str, dict[str, str]],
                folder: Path, metadata: dict[str, Any]) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
-    model_path, lemmas_path = folder / MODEL_FILE, folder / LEMMAS_FILE
-    sio.dump(model.parts(), model_path, compression=zipfile.ZIP_DEFLATED)
-    with gzip.open(lemmas_path, "wt", encoding="utf-8", compresslevel=6) as out:
-        json.dump(lemma_tables, out, ensure_ascii=False, sort_keys=True)
+    model_path, data_path = folder / MODEL_FILE, folder / DATA_FILE
+    parts, vocabularies = model.parts()
+    sio.dump(parts, model_path, compression=zipfile.ZIP_DEFLATED)
+    with gzip.open(data_path, "wt", encoding="utf-8", compresslevel=6) as out:
+        json.dump({"lemmas": lemma_tables, "vocabularies": vocabularies}, out,
+                  ensure_ascii=False)
     manifest = {
         "format": FORMAT,
-        "files": {MODEL_FILE: _sha256(model_path), LEMMAS_FILE: _sha256(lemmas_path)},
+        "files": {MODEL_FILE: _sha256(model_path), DATA_FILE: _sha256(data_path)},
         **metadata,
     }
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
@@ -94,7 +97,7 @@ def load_model(folder: Path | None = None) -> LoadedModel:
     folder = folder or default_model_dir()
     started = time.perf_counter()
     manifest = _read_manifest(folder)
-    for name in (MODEL_FILE, LEMMAS_FILE):
+    for name in (MODEL_FILE, DATA_FILE):
         expected = manifest.get("files", {}).get(name)
         path = folder / name
         if not path.is_file():
@@ -106,13 +109,16 @@ def load_model(folder: Path | None = None) -> LoadedModel:
             )
     parts = _load_parts(folder / MODEL_FILE)
     try:
-        with gzip.open(folder / LEMMAS_FILE, "rt", encoding="utf-8") as lines:
-            lemma_tables = json.load(lines)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot read {folder / LEMMAS_FILE}: {exc}") from None
+        with gzip.open(folder / DATA_FILE, "rt", encoding="utf-8") as lines:
+            data = json.load(lines)
+        classifier = TriageClassifier.from_parts(parts, data["vocabularies"])
+        lemma_tables = data["lemmas"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"cannot read {folder / DATA_FILE}: {type(exc).__name__}: {exc}"
+                         ) from None
     log.debug("model loaded from %s in %.2f s", folder, time.perf_counter() - started)
-    return LoadedModel(classifier=TriageClassifier.from_parts(parts),
-                       lemma_tables=lemma_tables, manifest=manifest, folder=folder)
+    return LoadedModel(classifier=classifier, lemma_tables=lemma_tables, manifest=manifest,
+                       folder=folder)
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:

@@ -212,18 +212,23 @@ def build_lemma_tables(words_by_lang: Mapping[str, Iterable[str]]) -> dict[str, 
     unseen inflection of a known word still maps onto the known lemma. Needs
     spacy-lookups-data (a training-time dependency only).
     """
-    from spacy.lookups import load_lookups
+    import gzip
+    import json
+
+    import spacy_lookups_data
 
     tables: dict[str, dict[str, str]] = {}
     for lang, words in words_by_lang.items():
         if lang not in ("es", "pt", "en"):
             continue
-        full = load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")
+        # The raw table, read directly: spaCy's Table keeps only hashes of the keys.
+        source = spacy_lookups_data.get_file(f"{lang}_lemma_lookup.json.gz")
+        with gzip.open(str(source), "rt", encoding="utf-8") as data:
+            full: dict[str, str] = json.load(data)
         seen = {w.lower() for w in words}
         wanted = {full.get(w, w) for w in seen} | seen
         tables[lang] = {
             form: lemma for form, lemma in full.items()
-            if isinstance(form, str) and isinstance(lemma, str) and lemma in wanted
-            and form != lemma
+            if isinstance(lemma, str) and lemma in wanted and form != lemma
         }
     return tables

@@ -124,6 +124,22 @@ def train(examples: Sequence[Example], out: Path, corpus_files: Sequence[Path],
     return manifest, evaluation
 
 
+def record_external(folder: Path, examples: Sequence[Example]) -> Evaluation:
+    """Measure the saved model on the external test set and add it to the manifest."""
+    import json
+
+    from triage.model_io import MANIFEST_FILE, load_model
+
+    loaded = load_model(folder)
+    analyzer = TextAnalyzer(loaded.lemma_tables)
+    evaluation = measure(examples, predict(loaded.classifier,
+                                           prepare_examples(examples, analyzer)))
+    manifest = dict(loaded.manifest, external=evaluation.as_dict())
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
+                                        + "\n", encoding="utf-8")
+    return evaluation
+
+
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in ("scikit-learn", "spacy", "spacy-lookups-data", "lingua-language-detector",

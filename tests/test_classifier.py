@@ -1,0 +1,195 @@
+"""The shipped model: safe loading, quote-stripping in the features, hard cases, classify."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import skops.io as sio
+from conftest import FIXTURES_MAIL
+from sklearn.preprocessing import FunctionTransformer
+
+from triage.classifier import own_text, prepare
+from triage.classify import MessageClassifier
+from triage.cli import main
+from triage.model_io import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    ModelError,
+    _sha256,
+    default_model_dir,
+    load_model,
+)
+from triage.nlp import TextAnalyzer
+
+
+@pytest.fixture(scope="module")
+def classifier() -> MessageClassifier:
+    return MessageClassifier(load_model())
+
+
+@pytest.fixture
+def model_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "model"
+    shutil.copytree(default_model_dir(), target, ignore=shutil.ignore_patterns("*.py", "__*"))
+    return target
+
+
+def _rewrite_manifest_hash(folder: Path) -> None:
+    """What an attacker who can write the folder would also do."""
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    manifest["files"][MODEL_FILE] = _sha256(folder / MODEL_FILE)
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+
+
+def test_the_shipped_model_loads_and_knows_its_figures() -> None:
+    model = load_model()
+    assert model.manifest["held_out"]["size"] > 300
+    assert set(model.lemma_tables) == {"es", "pt", "en"}
+
+
+def test_a_changed_model_file_is_refused(model_copy: Path) -> None:
+    path = model_copy / MODEL_FILE
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match its manifest"):
+        load_model(model_copy)
+
+
+def test_a_model_asking_for_untrusted_code_is_refused_even_with_a_matching_hash(
+        model_copy: Path) -> None:
+    parts = sio.load(model_copy / MODEL_FILE, trusted=sio.get_untrusted_types(
+        file=model_copy / MODEL_FILE))
+    parts["style"] = FunctionTransformer(func=os.system)
+    sio.dump(parts, model_copy / MODEL_FILE)
+    _rewrite_manifest_hash(model_copy)
+    with pytest.raises(ModelError, match="types triage does not trust") as caught:
+        load_model(model_copy)
+    assert "system" in str(caught.value) or "FunctionTransformer" in str(caught.value)
+
+
+def test_a_file_that_is_not_a_model_is_refused(model_copy: Path) -> None:
+    with zipfile.ZipFile(model_copy / MODEL_FILE, "w") as archive:
+        archive.writestr("schema.json", "{not json")
+    _rewrite_manifest_hash(model_copy)
+    with pytest.raises(ModelError, match="cannot load the model file"):
+        load_model(model_copy)
+
+
+def test_a_missing_model_says_how_to_build_one(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="run 'triage train'"):
+        load_model(tmp_path)
+
+
+def test_the_features_ignore_the_quoted_mail() -> None:
+    analyzer = TextAnalyzer()
+    body = ("Gracias, nos vemos el jueves a las diez.\n\n"
+            "El lun, 2 nov 2026 a las 9:00, Facturación <billing@agency.example> escribió:\n"
+            "> La factura FAC-77 de 1.210,00 € está vencida. Si no la paga, suspenderemos "
+            "el servicio.\n")
+    doc = prepare("Re: Factura vencida", own_text(body), analyzer, lang="es")
+    assert "suspender" not in doc.lemmas and "1.210,00" not in doc.chars
+    assert "jueves" in doc.lemmas
+    assert not any(kind == "amount" for kind, _ in doc.entities)
+
+
+def test_a_quoted_reminder_under_a_thank_you_does_not_make_it_a_payment_excuse(
+        classifier: MessageClassifier) -> None:
+    body = ("Muchas gracias por la reunión de ayer, nos vemos el jueves a las diez para "
+            "revisar el diseño.\n\n"
+            "El lun, 2 nov 2026 a las 9:00, Facturación <billing@agency.example> escribió:\n"
+            "> Le recordamos que la factura FAC-77 está vencida. Si no la paga antes del "
+            "viernes suspenderemos el servicio. Para pagar, haga una transferencia.\n")
+    with_quote = classifier.classify_text("Re: Factura vencida", own_text(body))
+    assert with_quote.category == "other"
+
+
+HARD_CASES = [
+    # (language, subject, text, category, the hostility range that is right)
+    ("es", "SIN CORREO", "Nadie nos avisó de ningún mantenimiento y anoche nos quedamos sin "
+     "correo toda la noche. Es la tercera vez. ¿De quién es la responsabilidad? Exijo una "
+     "explicación.", "accusation", (1, 3)),
+    ("es", "Servicio suspendido", "Les pago el lunes sin falta, ahora estoy de viaje. "
+     "Reactiven la web ya, que estoy perdiendo clientes.", "payment_excuse", (1, 2)),
+    ("es", "Una cosita", "Hola Ana, ¿podrías añadir también una sección de blog y traducir la "
+     "web al inglés? Ya que estás con el rediseño supongo que no cuesta nada. ¡Gracias!",
+     "scope_creep", (0, 1)),
+    pytest.param(
+        "es", "LA WEB CAÍDA", "Desde vuestra actualización de ayer la tienda da error 500 y no "
+        "podemos vender. Es inaceptable, arreglenlo YA.", "genuine_fault", (2, 3),
+        marks=pytest.mark.xfail(strict=True, reason="known weakness: the model scores this "
+                                "1.3 (annoyed); the taxonomy makes 'inaceptable' + 'YA' angry")),
+    ("pt", "Manutenção?", "Ninguém nos avisou dessa manutenção, ficamos a noite toda sem "
+     "e-mail. Vocês acham isso normal? Quero saber quem vai se responsabilizar.",
+     "accusation", (1, 3)),
+    ("pt", "boleto", "Vou pagar o boleto semana que vem, o banco está lento. Libera o site "
+     "por favor que preciso dele hoje.", "payment_excuse", (0, 2)),
+    ("pt", "ideia", "Oi! Já que você está mexendo no site, daria pra incluir uma loja virtual "
+     "e um blog? Coisa rápida, acho que entra no pacote, né?", "scope_creep", (0, 1)),
+    ("pt", "PERDEMOS OS EMAILS", "Depois da migração que vocês fizeram perdemos todos os "
+     "e-mails do financeiro. Isso é um absurdo, quero os dados de volta hoje.",
+     "genuine_fault", (2, 3)),
+    ("en", "Outage??", "Nobody told us about any maintenance and our site was down all "
+     "night. Can someone explain why you decided to take us offline in the middle of a "
+     "campaign?", "accusation", (1, 3)),
+    ("en", "invoice", "I will pay the invoice next week, I am travelling until Friday. "
+     "Please turn the service back on in the meantime.", "payment_excuse", (0, 2)),
+    ("en", "Quick favour", "While you're at it, could you also redesign the logo and set up "
+     "a newsletter? Shouldn't take long, so I assume it's included.", "scope_creep", (0, 1)),
+    ("en", "Charged twice", "You charged us twice for the October invoice, the money left "
+     "our account two times. Please refund the duplicate.", "genuine_fault", (0, 2)),
+    ("en", "Thanks", "Thanks for sorting the DNS so quickly yesterday. See you at the "
+     "review on Monday.", "other", (0, 0)),
+]
+
+
+@pytest.mark.parametrize(("lang", "subject", "text", "category", "hostility"), HARD_CASES)
+def test_hand_picked_hard_cases(classifier: MessageClassifier, lang: str, subject: str,
+                                text: str, category: str, hostility: tuple[int, int]) -> None:
+    prediction = classifier.classify_text(subject, text)
+    assert prediction.language == lang
+    assert prediction.category == category, prediction.probabilities
+    low, high = hostility
+    assert low <= prediction.hostility <= high, prediction.hostility_score
+    assert abs(sum(prediction.probabilities.values()) - 1) < 0.01
+
+
+def test_classify_json_on_files_folders_and_maildirs(tmp_path: Path, capsys) -> None:
+    maildir = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    shutil.copy(FIXTURES_MAIL / "es_gmail_reply_qp.eml", maildir / "new" / "1.a.host")
+    folder = tmp_path / "eml"
+    folder.mkdir()
+    shutil.copy(FIXTURES_MAIL / "pt_bare_quote.eml", folder)
+    shutil.copy(FIXTURES_MAIL / "xx_empty.eml", folder)
+    single = FIXTURES_MAIL / "en_gmail_reply.eml"
+    assert main(["classify", "--json", str(single), str(folder), str(maildir)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 4
+    readable = [r for r in rows if "error" not in r]
+    assert len(readable) == 3
+    for row in readable:
+        assert set(row) >= {"path", "message_id", "language", "category", "confidence",
+                            "probabilities", "hostility", "hostility_score"}
+        assert len(row["probabilities"]) == 5
+    assert {r["language"] for r in readable} == {"es", "pt", "en"}
+    (empty,) = [r for r in rows if "error" in r]
+    assert empty["error"] == "empty message"
+
+
+def test_classify_needs_no_configuration(monkeypatch, tmp_path: Path, capsys) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("TRIAGE_CONFIG", raising=False)
+    assert main(["classify", str(FIXTURES_MAIL / "en_sig_dashdash.eml")]) == 0
+    assert "hostility" in capsys.readouterr().out
+
+
+def test_classify_a_missing_path_is_one_clear_line(capsys) -> None:
+    assert main(["classify", "/nonexistent/mail.eml"]) == 1
+    assert "no such file or folder" in capsys.readouterr().err

@@ -1,0 +1,75 @@
+"""Language detection and the spaCy analysis: lemmas, entities, concepts."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.concepts import concept_tokens
+from triage.language import detect_language
+from triage.nlp import TextAnalyzer, fold, parse_amount
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Nadie nos avisó del mantenimiento y estuvimos sin correo toda la noche.", "es"),
+    ("nadie nos aviso del corte, q onda con uds", "es"),
+    ("Vos me dijiste que el sitio estaba listo y sigue caído, che.", "es"),
+    ("Ninguém avisou da manutenção e ficamos sem e-mail a noite toda.", "pt"),
+    ("ninguem avisou nada, vcs sao uma piada", "pt"),
+    ("Não recebi a fatura, podem reenviar para o meu email?", "pt"),
+    ("Nobody told us about the maintenance window, this is unacceptable.", "en"),
+    ("pls fix asap, site down again", "en"),
+    ("Bonjour, le site ne fonctionne plus depuis ce matin, merci de regarder.", "other"),
+    ("Guten Tag, die Rechnung ist leider falsch, bitte korrigieren Sie sie.", "other"),
+    ("", "other"),
+    ("!!!", "other"),
+])
+def test_languages(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_a_short_text_borrows_the_subject() -> None:
+    assert detect_language("ok", fallback="Re: Recordatorio de la factura de noviembre") == "es"
+    assert detect_language("ok", fallback="Re: Lembrete da fatura de novembro") == "pt"
+
+
+def test_lemmas_use_the_lookup_tables_and_fold_accents() -> None:
+    analyzer = TextAnalyzer({"pt": {"caíram": "cair", "faturas": "fatura"}})
+    analysis = analyzer.analyse("Os servidores caíram, e as Faturas?", "pt")
+    assert "cair" in analysis.lemmas and "fatura" in analysis.lemmas
+    assert "," not in analysis.lemmas and "?" not in analysis.lemmas
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("es", "La factura FAC-2026-0412 de 1.210,00 € vence el 14/11/2026",
+     {("invoice", "FAC-2026-0412"), ("amount", "1210.00"), ("date", "11-14")}),
+    ("es", "Factura nº 1042, pagaré el 3 de noviembre, ver www.cliente.es",
+     {("invoice", "1042"), ("date", "11-03"), ("domain", "cliente.es")}),
+    ("pt", "A NF 3321 de R$ 1.800,00 vence dia 14 de novembro",
+     {("invoice", "3321"), ("amount", "1800.00"), ("date", "11-14")}),
+    ("en", "Invoice #INV-0098 for $1,250.00 due on Nov 14 (see acme.co.uk)",
+     {("invoice", "INV-0098"), ("amount", "1250.00"), ("date", "11-14"),
+      ("domain", "acme.co.uk")}),
+    ("en", "Rs. 4000 and £540.00 paid to billing@shop.example",
+     {("amount", "4000.00"), ("amount", "540.00"), ("domain", "shop.example")}),
+])
+def test_entity_matchers(lang: str, text: str, expected: set[tuple[str, str]]) -> None:
+    found = {(e.kind, e.value) for e in TextAnalyzer().analyse(text, lang).entities}
+    assert expected <= found
+
+
+@pytest.mark.parametrize(("number", "lang", "value"), [
+    ("1.210,00", "es", "1210.00"), ("1,210.00", "en", "1210.00"), ("1.200", "es", "1200.00"),
+    ("450", "pt", "450.00"), ("12,5", "es", "12.50"), ("99.90", "en", "99.90"),
+])
+def test_amounts_in_local_formats(number: str, lang: str, value: str) -> None:
+    assert parse_amount(number, lang) == value
+
+
+def test_concepts_are_shared_across_languages() -> None:
+    spanish = concept_tokens(fold("Nadie nos avisó y la web está caída"))
+    portuguese = concept_tokens(fold("Ninguém avisou e o site caiu"))
+    english = concept_tokens(fold("Nobody told us and the site is down"))
+    for tokens in (spanish, portuguese, english):
+        assert "__not_told__" in tokens and "__outage__" in tokens
+    assert "__extra__" in concept_tokens(fold("Já que você está mexendo, inclui um blog de graça?"))
+    assert "__pay_later__" in concept_tokens(fold("I'll pay you next week, I'm travelling"))
