@@ -234,6 +234,8 @@ LOW_CONFIDENCE = 0.5  # below this the category is shown as a guess
 
 def corpus_paths(given: Sequence[str] | None, external: bool = False) -> list[Path]:
     """The corpus files: as given (files or folders of .jsonl), or the repository's."""
+    from triage.corpus import default_corpus_files
+
     if not given:
         root = REPO_CORPUS / "external" if external else REPO_CORPUS
         if not root.is_dir():
@@ -243,7 +245,7 @@ def corpus_paths(given: Sequence[str] | None, external: bool = False) -> list[Pa
     for name in given:
         path = Path(name)
         if path.is_dir():
-            paths += sorted(path.glob("*.jsonl"))
+            paths += default_corpus_files(path)
         elif path.is_file():
             paths.append(path)
         else:
