@@ -13,7 +13,7 @@ from pathlib import Path
 
 from triage.classifier import Prediction, predict, prepare
 from triage.errors import TriageError
-from triage.language import detect_language
+from triage.mailbox import maildir_files
 from triage.message import Message
 from triage.model_io import LoadedModel, load_model
 from triage.nlp import TextAnalyzer
@@ -28,8 +28,7 @@ class MessageClassifier:
         return self.classify_texts([(subject, text, lang)])[0]
 
     def classify_texts(self, items: Sequence[tuple[str, str, str | None]]) -> list[Prediction]:
-        docs = [prepare(subject, text, self.analyzer, lang=lang or detect_language(
-            text, fallback=subject)) for subject, text, lang in items]
+        docs = [prepare(subject, text, self.analyzer, lang=lang) for subject, text, lang in items]
         return predict(self.model.classifier, docs)
 
     def classify_messages(self, messages: Sequence[Message]) -> list[Prediction]:
@@ -44,9 +43,7 @@ def message_files(paths: Sequence[str]) -> Iterator[Path]:
         if path.is_file():
             yield path
         elif (path / "cur").is_dir() and (path / "new").is_dir():
-            for sub in ("new", "cur"):
-                yield from sorted(p for p in (path / sub).iterdir()
-                                  if p.is_file() and not p.name.startswith("."))
+            yield from sorted(maildir_files(path).values())
         elif path.is_dir():
             yield from sorted(p for p in path.rglob("*.eml") if p.is_file())
         else:

@@ -281,19 +281,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from triage.classifier import predict
-    from triage.classify import MessageClassifier
     from triage.corpus import load_examples, split
     from triage.model_io import load_model
-    from triage.training import format_evaluation, measure, prepare_examples
+    from triage.nlp import TextAnalyzer
+    from triage.training import evaluate_on, format_evaluation
 
     model = load_model(Path(args.model) if args.model else None)
     examples = load_examples(corpus_paths(args.corpus, external=args.external))
     if not args.external:
         examples = split(examples)[1]
-    classifier = MessageClassifier(model)
-    predictions = predict(model.classifier, prepare_examples(examples, classifier.analyzer))
-    evaluation = measure(examples, predictions)
+    evaluation = evaluate_on(model.classifier, TextAnalyzer(model.lemma_tables), examples)
     if args.json:
         print(json.dumps(evaluation.as_dict(), indent=2))
     else:

@@ -121,7 +121,7 @@ class MaildirMailbox:
 
     def uids_after(self, folder: str, last_uid: int) -> list[int]:
         path = self._existing(folder)
-        files = _message_files(path)
+        files = maildir_files(path)
         # Unique names start with the delivery time, so sorting them keeps UIDs
         # roughly in arrival order.
         names = sorted(files)
@@ -179,7 +179,7 @@ def _is_maildir(path: Path) -> bool:
     return all((path / sub).is_dir() for sub in ("cur", "new", "tmp"))
 
 
-def _message_files(folder: Path) -> dict[str, Path]:
+def maildir_files(folder: Path) -> dict[str, Path]:
     """Unique name (the part before the ``:2,`` flags) → file, over new/ and cur/."""
     files: dict[str, Path] = {}
     for sub in ("new", "cur"):

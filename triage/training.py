@@ -48,6 +48,12 @@ def prepare_examples(examples: Sequence[Example], analyzer: TextAnalyzer) -> lis
     return [prepare(e.subject, own_text(e.body), analyzer, lang=e.lang) for e in examples]
 
 
+def evaluate_on(model: TriageClassifier, analyzer: TextAnalyzer,
+                examples: Sequence[Example]) -> Evaluation:
+    """Predict ``examples`` with ``model`` and measure the result."""
+    return measure(examples, predict(model, prepare_examples(examples, analyzer)))
+
+
 def measure(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Evaluation:
     truth = [e.label for e in examples]
     guess = [p.category for p in predictions]
@@ -110,7 +116,7 @@ def train(examples: Sequence[Example], out: Path, corpus_files: Sequence[Path],
     model = TriageClassifier(**(params or {}))
     model.fit(prepare_examples(training, analyzer), [e.label for e in training],
               [e.hostility for e in training])
-    evaluation = measure(held_out, predict(model, prepare_examples(held_out, analyzer)))
+    evaluation = evaluate_on(model, analyzer, held_out)
     manifest = save_model(model, tables, out, {
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "corpus_files": [p.name for p in corpus_files],
@@ -131,9 +137,7 @@ def record_external(folder: Path, examples: Sequence[Example]) -> Evaluation:
     from triage.model_io import MANIFEST_FILE, load_model
 
     loaded = load_model(folder)
-    analyzer = TextAnalyzer(loaded.lemma_tables)
-    evaluation = measure(examples, predict(loaded.classifier,
-                                           prepare_examples(examples, analyzer)))
+    evaluation = evaluate_on(loaded.classifier, TextAnalyzer(loaded.lemma_tables), examples)
     manifest = dict(loaded.manifest, external=evaluation.as_dict())
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
                                         + "\n", encoding="utf-8")
