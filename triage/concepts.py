@@ -117,14 +117,16 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
                r"perfecto|perfeito|excelente|great job|well done",),
     "schedule": (r"reunion|reuniao|meeting|\bcall\b|llamada|ligacao|agenda|schedule|cita|"
                  r"horario|calendar|calendario|videollamada|zoom|meet\b|teams",),
-    "question": (r"\?",),
 }
 
 # One pass over the text: an alternation of named groups, one group per concept.
-_PATTERN = re.compile("|".join(
+# Every concept starts at the start of a word, checked once per position before
+# any alternative is tried; that keeps the pass fast and stops "culpa" matching
+# inside "disculpa". Question marks are counted directly.
+_PATTERN = re.compile(r"\b(?=\w)(?:" + "|".join(
     f"(?P<{name}>" + "|".join(f"(?:{p})" for p in patterns) + ")"
     for name, patterns in CONCEPTS.items()
-))
+) + ")")
 
 
 def concept_tokens(folded: str) -> list[str]:
@@ -133,4 +135,7 @@ def concept_tokens(folded: str) -> list[str]:
     for match in _PATTERN.finditer(folded):
         name = match.lastgroup or ""
         counts[name] = counts.get(name, 0) + 1
+    questions = folded.count("?")
+    if questions:
+        counts["question"] = questions
     return [f"__{name}__" for name, count in counts.items() for _ in range(min(3, count))]

@@ -1,0 +1,57 @@
+"""Language detection: accuracy and time per message of lingua's two modes.
+
+Run: taskset -c 0 .venv/bin/python bench/language_detection.py
+Writes bench/results/language.txt. Measured on the client's own text (quotes and
+signature removed) of every corpus and external message, whose language is known.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+
+def main() -> None:
+    from lingua import Language, LanguageDetectorBuilder
+
+    from triage.classifier import own_text
+    from triage.corpus import default_corpus_files, load_examples
+
+    corpus = HERE.parent / "corpus"
+    examples = load_examples([*default_corpus_files(corpus),
+                              *sorted((corpus / "external").glob("*.jsonl"))])
+    codes = {Language.SPANISH: "es", Language.PORTUGUESE: "pt", Language.ENGLISH: "en"}
+    items = []
+    for e in examples:
+        text = own_text(e.body)
+        sample = text if sum(ch.isalpha() for ch in text) >= 20 else f"{text}\n{e.subject}"
+        items.append((e.lang, sample))
+    lines = [f"language detection on {len(items)} messages (one core)"]
+    for low in (False, True):
+        builder = LanguageDetectorBuilder.from_languages(
+            *codes, Language.FRENCH, Language.ITALIAN, Language.GERMAN)
+        if low:
+            builder = builder.with_low_accuracy_mode()
+        detector = builder.build()
+        started = time.perf_counter()
+        detector.compute_language_confidence_values("hola, ¿qué tal?")
+        load = time.perf_counter() - started
+        for chars in (200, 400):
+            started = time.perf_counter()
+            wrong = sum(
+                codes.get(detector.compute_language_confidence_values(s[:chars])[0].language)
+                != lang for lang, s in items)
+            per = (time.perf_counter() - started) / len(items) * 1000
+            lines.append(f"{'low' if low else 'high'}-accuracy mode, first {chars} chars: "
+                         f"load {load:.2f} s, {per:.2f} ms/message, {wrong} wrong")
+    out = HERE / "results" / "language.txt"
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
