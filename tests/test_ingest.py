@@ -67,7 +67,9 @@ def test_ingest_then_export_gives_one_correct_row_per_message(
 
     assert main(["ingest", "--config", str(config), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert f"{len(expected)} new messages stored (2 unreadable)" in out
+    clients = sum(exp.kind == "client" for exp in expected)
+    assert (f"{len(expected)} new messages stored, {clients} client messages triaged "
+            "(2 unreadable)") in out
 
     rows = [json.loads(line) for line in export(config, "jsonl", capsys).splitlines()]
     assert len(rows) == len(expected)
@@ -82,6 +84,9 @@ def test_ingest_then_export_gives_one_correct_row_per_message(
         assert (row["error"] is not None) == (exp.kind == "unreadable"), exp.name
         assert set(row) >= {"date", "to", "language", "category", "confidence", "hostility",
                             "thread_id", "evidence", "draft"}
+        # Client messages carry the classifier's verdict; nothing else does.
+        assert (row["category"] is not None) == (exp.kind == "client"), exp.name
+        assert (row["hostility"] in (0, 1, 2, 3)) == (exp.kind == "client"), exp.name
     unreadable = [r for r in rows if r["kind"] == "unreadable"]
     assert {r["error"] for r in unreadable} == {
         "empty message", "no sender, recipient, subject or date, and no readable text"}

@@ -14,7 +14,7 @@ from pathlib import Path
 from triage.classifier import Prediction, predict, prepare
 from triage.errors import TriageError
 from triage.mailbox import maildir_files
-from triage.message import Message
+from triage.message import Classification, Message
 from triage.model_io import LoadedModel, load_model
 from triage.nlp import TextAnalyzer
 
@@ -33,6 +33,20 @@ class MessageClassifier:
 
     def classify_messages(self, messages: Sequence[Message]) -> list[Prediction]:
         return self.classify_texts([(m.subject, m.body, None) for m in messages])
+
+    @property
+    def model_id(self) -> str:
+        """Which model gave a verdict: the start of its file's SHA-256."""
+        return str(self.model.manifest.get("files", {}).get("model.skops", "unknown"))[:12]
+
+    def classifications(self, messages: Sequence[Message]) -> list[Classification]:
+        """Stored verdicts for client messages (the ingest ``Classifier``)."""
+        return [
+            Classification(language=p.language, category=p.category, confidence=p.confidence,
+                           probabilities=p.probabilities, hostility=p.hostility,
+                           hostility_score=p.hostility_score, model=self.model_id)
+            for p in self.classify_messages(messages)
+        ]
 
 
 def message_files(paths: Sequence[str]) -> Iterator[Path]:

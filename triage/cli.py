@@ -10,21 +10,26 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tqdm import tqdm
 
 from triage import __version__
-from triage.config import Config, load_config, locate_config
+from triage.config import Config, load_config, locate_config, read_password
 from triage.errors import TriageError
 from triage.export import export_rows, write_csv, write_jsonl
 from triage.ingest import Progress, ingest
-from triage.mailbox import Mailbox, MaildirMailbox
+from triage.mailbox import ImapMailbox, Mailbox, MaildirMailbox
 from triage.message import Kind
 from triage.store import Store
+
+if TYPE_CHECKING:
+    from triage.classify import MessageClassifier
 
 log = logging.getLogger("triage")
 
@@ -55,19 +60,31 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--config", metavar="FILE", help="the configuration file (TOML)")
         sub.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
         sub.add_argument("-q", "--quiet", action="store_true", help="log only problems")
+        sub.add_argument("--log-format", choices=("text", "json"), default="text",
+                         help="log lines as text (default) or one JSON object per line")
         sub.set_defaults(action=action)
         return sub
 
     command("check-config", "Check the configuration file; print 'ok' or the first mistake.",
             cmd_check_config)
+    sub = command("run", "Run the service: read new mail as it arrives (IMAP IDLE, or "
+                  "polling), classify every client message and store the verdict. Runs "
+                  "until SIGTERM or Ctrl-C; reconnects by itself after an outage.", cmd_run)
+    sub.add_argument("--once", action="store_true",
+                     help="read every folder once, triage what is new, and exit")
+    sub.add_argument("--dry-run", action="store_true",
+                     help="change nothing in the mailbox (no drafts appended); "
+                     "the state database is still written")
     sub = command("ingest", "Read new mail from every configured folder into the state "
-                  "database. Running it again reads only what is new.", cmd_ingest)
+                  "database and classify the clients' messages, with a progress bar. "
+                  "Running it again reads only what is new.", cmd_ingest)
     sub.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub = command("export", "Write one row per stored message (JSON Lines or CSV).", cmd_export)
     sub.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
                      help="output format (default: jsonl)")
     sub.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
-    sub = command("list", "Show the stored messages, newest first, one line each.", cmd_list)
+    sub = command("list", "Show the stored messages, newest first, one line each: a client's "
+                  "message with its category and hostility (0-3), others by kind.", cmd_list)
     sub.add_argument("--limit", type=int, default=50, metavar="N",
                      help="show at most N messages (default 50; 0 for all)")
     sub.add_argument("--kind", choices=[k.value for k in Kind], action="append",
@@ -100,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    setup_logging(verbose=args.verbose, quiet=args.quiet)
+    setup_logging(verbose=args.verbose, quiet=args.quiet, json_lines=args.log_format == "json")
     # Commands that need no configuration file have no --config.
     args.config = getattr(args, "config", None)
     try:
@@ -119,14 +136,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 _handler: logging.Handler | None = None
 
 
-def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
+class JsonLines(logging.Formatter):
+    """One JSON object per log record: time, level, logger, message and, for a
+    triaged message, its fields (sender, category, hostility...)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "triage", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(verbose: bool = False, quiet: bool = False, json_lines: bool = False) -> None:
     """Log to stderr; calling it again replaces only the handler it installed."""
     global _handler
     root = logging.getLogger()
     if _handler is not None:
         root.removeHandler(_handler)
     _handler = logging.StreamHandler(sys.stderr)
-    _handler.setFormatter(logging.Formatter(
+    _handler.setFormatter(JsonLines() if json_lines else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S"))
     root.addHandler(_handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
@@ -138,14 +172,50 @@ def load(args: argparse.Namespace) -> Config:
     return load_config(locate_config(args.config))
 
 
-def open_mailbox(config: Config, store: Store) -> Mailbox:
-    if config.mailbox.is_maildir:
-        assert config.mailbox.path is not None
-        return MaildirMailbox(config.mailbox.path, registry=store)
-    raise TriageError(
-        f"{config.source}: [mailbox] url: IMAP mailboxes are not supported by this version yet; "
-        "use a maildir: url"
-    )
+def mailbox_opener(config: Config, store: Store) -> Callable[[], Mailbox]:
+    """A function that opens the configured mailbox (again, after an outage).
+    The IMAP password is read once, here, and kept only in memory."""
+    box = config.mailbox
+    if box.is_maildir:
+        assert box.path is not None
+        path = box.path
+        return lambda: MaildirMailbox(path, registry=store)
+    password = read_password(box.credentials, f"IMAP login {box.user}@{box.host}")
+    return lambda: ImapMailbox(box, password, timeout=box.timeout)
+
+
+def open_classifier() -> MessageClassifier:
+    # Imported here: the models' libraries take a moment to load, and only
+    # the commands that classify need them.
+    from triage.classify import MessageClassifier
+
+    return MessageClassifier()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from triage.daemon import Service
+
+    config = load(args)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with Store(config.store.path) as store:
+            service = Service(config, store, open_classifier(), mailbox_opener(config, store),
+                              stop=stop, dry_run=args.dry_run)
+            report = service.run_once() if args.once else service.run_forever()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if args.once:
+        print(f"{report.added} new messages stored, {report.triaged} client messages "
+              f"triaged ({report.unreadable} unreadable) in {config.store.path}"
+              + ("; dry run: the mailbox was not changed" if args.dry_run else ""))
+    return EXIT_OK
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -156,8 +226,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     config = load(args)
+    if not args.verbose:
+        # A line per message would scroll the progress bar away; -v shows them.
+        logging.getLogger("triage.triaged").setLevel(logging.WARNING)
     with Store(config.store.path) as store:
-        mailbox = open_mailbox(config, store)
+        classifier = open_classifier()
+        mailbox = mailbox_opener(config, store)()
         try:
             bars: list[tqdm] = []
 
@@ -171,7 +245,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
                 return advance
 
-            report = ingest(mailbox, store, config, progress_factory)
+            report = ingest(mailbox, store, config, progress_factory, classifier)
             for bar in bars:
                 bar.close()
         finally:
@@ -180,8 +254,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if not folder.missing:
             log.info("%s: %d read, %d new, %d unreadable", folder.folder, folder.seen,
                      folder.added, folder.unreadable)
-    print(f"{report.added} new messages stored ({report.unreadable} unreadable) "
-          f"in {config.store.path}")
+    print(f"{report.added} new messages stored, {report.triaged} client messages triaged "
+          f"({report.unreadable} unreadable) in {config.store.path}")
     return EXIT_OK
 
 
@@ -220,8 +294,10 @@ def _print_table(rows: list[dict[str, object]], out: TextIO) -> None:
         sender = _fit(str(row["from"] or "-"), 28)
         subject = _fit(str(row["subject"] or "(no subject)"), 48)
         kind = str(row["kind"])
+        if row["category"]:
+            kind = f"{row['category']} {row['hostility']}"
         note = f"  [{_fit(str(row['error']), 40)}]" if row["error"] else ""
-        print(f"{date}  {kind:<10} {sender:<28}  {subject}{note}", file=out)
+        print(f"{date}  {kind:<16} {sender:<28}  {subject}{note}", file=out)
 
 
 def _fit(text: str, width: int) -> str:

@@ -58,6 +58,7 @@ class MailboxConfig:
     path: Path | None = None
     ca_file: Path | None = None
     credentials: Credentials = Credentials(env=DEFAULT_PASSWORD_ENV)
+    timeout: float = 60.0
 
     @property
     def is_maildir(self) -> bool:
@@ -101,6 +102,16 @@ class ProviderConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """How ``triage run`` watches the mailbox."""
+
+    idle: bool = True  # wait with IDLE when the server has it
+    idle_seconds: int = 600  # end and re-issue an IDLE this often (servers drop at 30 min)
+    poll_seconds: int = 60  # without IDLE: look for new mail this often
+    notices_seconds: int = 300  # Sent and the notice folders: read this often
+
+
+@dataclass(frozen=True, slots=True)
 class StoreConfig:
     path: Path
 
@@ -127,6 +138,7 @@ class Config:
     provider: ProviderConfig
     store: StoreConfig
     smtp: SmtpConfig | None = None
+    service: ServiceConfig = ServiceConfig()
 
 
 def default_config_path() -> Path:
@@ -241,7 +253,7 @@ def _table(data: dict[str, Any], name: str, source: Path, required: bool) -> _Ta
 
 
 def _build(data: dict[str, Any], source: Path) -> Config:
-    known = {"mailbox", "folders", "provider", "store", "smtp"}
+    known = {"mailbox", "folders", "provider", "store", "smtp", "service"}
     for key in data:
         if key not in known:
             raise ConfigError(
@@ -253,6 +265,7 @@ def _build(data: dict[str, Any], source: Path) -> Config:
         ("provider", True, _provider),
         ("store", False, _store),
         ("smtp", False, _smtp),
+        ("service", False, _service),
     ]
     built: dict[str, Any] = {}
     for name, required, reader in readers:
@@ -263,6 +276,8 @@ def _build(data: dict[str, Any], source: Path) -> Config:
         built["folders"] = FoldersConfig()
     if built["store"] is None:
         built["store"] = StoreConfig(path=default_store_path())
+    if built["service"] is None:
+        built["service"] = ServiceConfig()
     return Config(source=source, **built)
 
 
@@ -349,7 +364,7 @@ def _mailbox(table: _Table) -> MailboxConfig:
             raw = raw[2:]
         if not raw:
             raise table.fail("url", _MAILBOX_URL, url)
-        for key in ("tls", "ca_file", "password_env", "password_command"):
+        for key in ("tls", "ca_file", "password_env", "password_command", "timeout_seconds"):
             table.seen.add(key)
         _reject_password(table)
         return MailboxConfig(
@@ -367,6 +382,26 @@ def _mailbox(table: _Table) -> MailboxConfig:
         port=port,
         ca_file=_existing_file(table, "ca_file"),
         credentials=_credentials(table, DEFAULT_PASSWORD_ENV),
+        timeout=float(_seconds(table, "timeout_seconds", 60, 5, 3600)),
+    )
+
+
+def _seconds(table: _Table, key: str, default: int, low: int, high: int) -> int:
+    value = table.get(key, int, f"a whole number of seconds from {low} to {high}", default)
+    assert value is not None
+    if not low <= value <= high:
+        raise table.fail(key, f"a whole number of seconds from {low} to {high}", value)
+    return value
+
+
+def _service(table: _Table) -> ServiceConfig:
+    idle = table.get("idle", bool, "true or false", True)
+    return ServiceConfig(
+        idle=bool(idle),
+        # Servers may end an IDLE after 30 minutes (RFC 2177): stay well below.
+        idle_seconds=_seconds(table, "idle_seconds", 600, 10, 1500),
+        poll_seconds=_seconds(table, "poll_seconds", 60, 1, 3600),
+        notices_seconds=_seconds(table, "notices_seconds", 300, 10, 86400),
     )
 
 

@@ -13,19 +13,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from triage.config import Config
-from triage.errors import MailboxError
+from triage.errors import MailboxConnectionError, MailboxError
 from triage.mailbox import Mailbox
-from triage.message import Kind, Message
+from triage.message import Classification, Kind, Message
 from triage.parsing import parse_message
 from triage.store import Fetched, Store
 
 log = logging.getLogger(__name__)
+# The one line per triaged message has its own logger, so that a bulk import with
+# a progress bar can leave it out.
+triaged_log = logging.getLogger("triage.triaged")
 
 BATCH_SIZE = 200
 
 Progress = Callable[[int], None]
+
+
+class Classifier(Protocol):
+    """What ingest needs of the classifier: a verdict per client message."""
+
+    def classifications(self, messages: Sequence[Message]) -> list[Classification]: ...
 
 
 @dataclass(slots=True)
@@ -33,6 +43,7 @@ class FolderReport:
     folder: str
     seen: int = 0
     added: int = 0
+    triaged: int = 0
     unreadable: int = 0
     missing: bool = False
 
@@ -44,6 +55,10 @@ class IngestReport:
     @property
     def added(self) -> int:
         return sum(f.added for f in self.folders)
+
+    @property
+    def triaged(self) -> int:
+        return sum(f.triaged for f in self.folders)
 
     @property
     def unreadable(self) -> int:
@@ -84,10 +99,14 @@ def pending(mailbox: Mailbox, store: Store, folder: str) -> tuple[int, list[int]
 def ingest_folder(
     mailbox: Mailbox, store: Store, config: Config, folder: str, uidvalidity: int,
     uids: Sequence[int], progress: Progress | None = None,
+    classifier: Classifier | None = None, stop: Callable[[], bool] | None = None,
 ) -> FolderReport:
-    """Fetch, parse and store ``uids`` of ``folder`` in checkpointed batches."""
+    """Fetch, parse, classify and store ``uids`` of ``folder`` in batches; each batch,
+    its verdicts and the folder's checkpoint are committed together."""
     report = FolderReport(folder=folder)
     for batch in _batches(uids, BATCH_SIZE):
+        if stop is not None and stop():
+            break
         items = [
             Fetched(uid=f.uid, message=m, kind=kind_of(m, folder, config))
             for f in mailbox.fetch(folder, batch)
@@ -98,33 +117,82 @@ def ingest_folder(
                 report.unreadable += 1
                 log.warning("%s UID %d is unreadable: %s", folder, item.uid,
                             item.message.unreadable)
+        new = _new_items(store, items)
+        if classifier is not None:
+            clients = [i for i, item in enumerate(items)
+                       if new[i] and item.kind is Kind.CLIENT]
+            verdicts = classifier.classifications([items[i].message for i in clients])
+            for i, verdict in zip(clients, verdicts, strict=True):
+                items[i] = Fetched(items[i].uid, items[i].message, items[i].kind, verdict)
         report.added += store.save_batch(folder, uidvalidity, items, last_uid=max(batch))
+        for item, is_new in zip(items, new, strict=True):
+            if is_new and item.classification is not None:
+                report.triaged += 1
+                _log_triaged(folder, item)
         report.seen += len(batch)
         if progress:
             progress(len(batch))
     return report
 
 
+def _new_items(store: Store, items: Sequence[Fetched]) -> list[bool]:
+    """For each item, whether its message is not stored yet (nor earlier in the batch)."""
+    known = store.known_message_ids([item.message.message_id for item in items])
+    flags = []
+    for item in items:
+        message_id = item.message.message_id
+        flags.append(message_id not in known)
+        known.add(message_id)
+    return flags
+
+
+def _log_triaged(folder: str, item: Fetched) -> None:
+    verdict = item.classification
+    assert verdict is not None
+    sender = item.message.sender.email if item.message.sender else "(no sender)"
+    # One line per message, never its text: who, what, how hostile.
+    triaged_log.info("%s UID %d from %s: %s, hostility %d, confidence %.2f, %s",
+             folder, item.uid, sender, verdict.category, verdict.hostility,
+             verdict.confidence, verdict.language,
+             extra={"triage": {"folder": folder, "uid": item.uid, "sender": sender,
+                               "message_id": item.message.message_id,
+                               "category": verdict.category, "hostility": verdict.hostility,
+                               "confidence": verdict.confidence,
+                               "language": verdict.language}})
+
+
+MissingFolder = Callable[[str, MailboxError], None]
+
+
+def _warn_missing(folder: str, exc: MailboxError) -> None:
+    log.warning("%s; skipping it", exc)
+
+
 def ingest(
     mailbox: Mailbox, store: Store, config: Config,
     progress_factory: Callable[[str, int], Progress] | None = None,
+    classifier: Classifier | None = None,
+    folders: Sequence[str] | None = None,
+    on_missing: MissingFolder = _warn_missing,
+    stop: Callable[[], bool] | None = None,
 ) -> IngestReport:
-    """Read every configured folder. A missing notice or Sent folder is reported
-    and skipped; a missing inbox is an error."""
+    """Read ``folders`` (default: every configured folder). A missing notice or Sent
+    folder is reported to ``on_missing`` and skipped; a missing inbox is an error."""
     report = IngestReport()
-    for folder in config.folders.all_read:
+    for folder in folders if folders is not None else config.folders.all_read:
+        if stop is not None and stop():
+            break
         try:
             uidvalidity, uids = pending(mailbox, store, folder)
         except MailboxError as exc:
-            if folder == config.folders.inbox:
+            if folder == config.folders.inbox or isinstance(exc, MailboxConnectionError):
                 raise
-            log.warning("%s; skipping it", exc)
+            on_missing(folder, exc)
             report.folders.append(FolderReport(folder=folder, missing=True))
             continue
         progress = progress_factory(folder, len(uids)) if progress_factory else None
-        report.folders.append(
-            ingest_folder(mailbox, store, config, folder, uidvalidity, uids, progress)
-        )
+        report.folders.append(ingest_folder(
+            mailbox, store, config, folder, uidvalidity, uids, progress, classifier, stop))
     return report
 
 

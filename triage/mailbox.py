@@ -16,20 +16,31 @@ The only write is ``append_draft``.
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import mailbox as stdlib_mailbox
 import os
-from collections.abc import Iterator, Sequence
+import select
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
-from triage.errors import MailboxError
+import imapclient
+import imapclient.exceptions
+import imapclient.imapclient
+
+from triage.config import MailboxConfig
+from triage.errors import MailboxAuthError, MailboxConnectionError, MailboxError
 
 log = logging.getLogger(__name__)
 
 INBOX = "INBOX"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +81,17 @@ class Mailbox(Protocol):
         """The messages with these UIDs; ones that vanished meanwhile are left out."""
         ...
 
+    def drafts_folder(self, configured: str) -> str:
+        """Where drafts go: the server's \\Drafts folder if it names one, else ``configured``."""
+        ...
+
     def append_draft(self, folder: str, raw: bytes, when: datetime) -> None:
         """Store ``raw`` in ``folder`` flagged as a draft."""
+        ...
+
+    def wait(self, folder: str, seconds: float, stop: Callable[[], bool]) -> bool:
+        """Wait up to ``seconds`` for news of ``folder``, returning early once ``stop()``
+        is true; True when new mail may have arrived."""
         ...
 
     def close(self) -> None: ...
@@ -165,6 +185,14 @@ class MaildirMailbox:
         except OSError as exc:
             raise MailboxError(f"cannot write a draft to {path}: {exc.strerror}") from None
 
+    def drafts_folder(self, configured: str) -> str:
+        return configured
+
+    def wait(self, folder: str, seconds: float, stop: Callable[[], bool]) -> bool:
+        # A Maildir sends no news: wait, then let the caller look again.
+        _sleep_until(time.monotonic() + seconds, stop)
+        return not stop()
+
     def close(self) -> None:
         self._uid_maps.clear()
 
@@ -193,3 +221,255 @@ def maildir_files(folder: Path) -> dict[str, Path]:
                     continue
                 files[entry.name.split(":", 1)[0]] = Path(entry.path)
     return files
+
+
+# --- IMAP ---------------------------------------------------------------------
+
+# Socket timeouts: a server that stops answering is an outage, not a hang.
+CONNECT_TIMEOUT = 15.0
+READ_TIMEOUT = 60.0
+# RFC 2177: servers may drop an IDLE after 30 minutes; end each one well before.
+MAX_IDLE_SECONDS = 25 * 60.0
+
+
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """Certificate and host-name checks on, against the system's CAs or ``ca_file``."""
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+class ImapMailbox:
+    """An IMAP account read with imapclient: TLS with checks, EXAMINE and BODY.PEEK[]
+    only (nothing is marked read), APPEND to the drafts folder as the only write.
+
+    Network and protocol failures become ``MailboxConnectionError`` (worth a
+    reconnect), a refused login ``MailboxAuthError`` (never retried).
+    """
+
+    def __init__(self, config: MailboxConfig, password: str,
+                 timeout: float = READ_TIMEOUT) -> None:
+        self.config = config
+        self._selected: str | None = None
+        self.client = self._connect(timeout)
+        try:
+            self.client.login(config.user, password)
+        except imapclient.exceptions.LoginError as exc:
+            self._drop()
+            raise MailboxAuthError(
+                f"the IMAP server {config.host} refused the login of {config.user!r} "
+                f"({_server_text(exc)}); check the user in [mailbox] url and the password in "
+                f"{config.credentials.describe()}"
+            ) from None
+        except _NETWORK_ERRORS as exc:
+            self._drop()
+            raise self._lost(exc) from None
+        # Aware datetimes from INTERNALDATE, not naive local times.
+        self.client.normalise_times = False
+        self.capabilities = {c.upper() for c in self._call(self.client.capabilities)}
+
+    def _connect(self, timeout: float) -> imapclient.IMAPClient:
+        config = self.config
+        context = tls_context(config.ca_file)
+        timeouts = imapclient.SocketTimeout(connect=CONNECT_TIMEOUT, read=timeout)
+        try:
+            client = imapclient.IMAPClient(
+                config.host, port=config.port, ssl=config.tls == "implicit",
+                ssl_context=context if config.tls == "implicit" else None, timeout=timeouts,
+            )
+        except ssl.SSLCertVerificationError as exc:
+            raise self._bad_certificate(exc) from None
+        except _NETWORK_ERRORS as exc:
+            raise self._lost(exc) from None
+        if config.tls == "starttls":
+            try:
+                if b"STARTTLS" not in {c.upper() for c in client.capabilities()}:
+                    raise MailboxConnectionError(
+                        f"the IMAP server {config.host}:{config.port} does not offer STARTTLS; "
+                        "triage will not log in without TLS (use an imaps:// url if the "
+                        "server has implicit TLS)"
+                    )
+                client.starttls(context)
+            except ssl.SSLCertVerificationError as exc:
+                _close_quietly(client)
+                raise self._bad_certificate(exc) from None
+            except MailboxError:
+                _close_quietly(client)
+                raise
+            except _NETWORK_ERRORS as exc:
+                _close_quietly(client)
+                raise self._lost(exc, "STARTTLS failed") from None
+        return client
+
+    # --- the Mailbox protocol ------------------------------------------------
+
+    def describe(self) -> str:
+        return f"imap://{self.config.user}@{self.config.host}:{self.config.port}"
+
+    def list_folders(self) -> list[str]:
+        return [name for _flags, _sep, name in self._call(self.client.list_folders)]
+
+    def status(self, folder: str) -> FolderStatus:
+        info = self._select(folder)
+        return FolderStatus(name=folder, uidvalidity=int(info[b"UIDVALIDITY"]))
+
+    def uids_after(self, folder: str, last_uid: int) -> list[int]:
+        self._select(folder)
+        found = self._call(self.client.search, ["UID", f"{last_uid + 1}:*"])
+        # "n:*" always matches the last message, even when n is past it.
+        return sorted(uid for uid in found if uid > last_uid)
+
+    def fetch(self, folder: str, uids: Sequence[int]) -> Iterator[FetchedMessage]:
+        if not uids:
+            return
+        self._select(folder)
+        answer = self._call(self.client.fetch, list(uids), ["BODY.PEEK[]", "INTERNALDATE"])
+        for uid in uids:
+            data = answer.get(uid)
+            if data is None or b"BODY[]" not in data:
+                continue  # expunged meanwhile
+            arrival = data.get(b"INTERNALDATE")
+            yield FetchedMessage(uid=uid, raw=bytes(data[b"BODY[]"]),
+                                 arrival=arrival if isinstance(arrival, datetime) else None)
+
+    def drafts_folder(self, configured: str) -> str:
+        """The folder flagged \\Drafts (SPECIAL-USE), else the configured name."""
+        if b"SPECIAL-USE" in self.capabilities:
+            found = self._call(self.client.find_special_folder, imapclient.imapclient.DRAFTS)
+            if found:
+                return str(found)
+        return configured
+
+    def append_draft(self, folder: str, raw: bytes, when: datetime) -> None:
+        if not self._call(self.client.folder_exists, folder):
+            log.info("creating the drafts folder %r on %s", folder, self.config.host)
+            self._call(self.client.create_folder, folder)
+        self._call(self.client.append, folder, raw, flags=[imapclient.imapclient.DRAFT],
+                   msg_time=when)
+
+    def close(self) -> None:
+        try:
+            self.client.logout()
+        except Exception:  # noqa: BLE001 - closing a connection that may be dead already
+            self._drop()
+
+    # --- waiting for new mail -------------------------------------------------
+
+    @property
+    def can_idle(self) -> bool:
+        return b"IDLE" in self.capabilities
+
+    def wait(self, folder: str, seconds: float, stop: Callable[[], bool]) -> bool:
+        """Wait up to ``seconds`` for new mail in ``folder``: IDLE where the server
+        has it, NOOP every few seconds where not. True when something arrived;
+        returns early when ``stop()`` becomes true."""
+        self._select(folder)
+        deadline = time.monotonic() + min(seconds, MAX_IDLE_SECONDS)
+        if not self.can_idle:
+            while time.monotonic() < deadline and not stop():
+                if any(_announces_mail(r) for r in self._call(self.client.noop)[1]):
+                    return True
+                _sleep_until(min(deadline, time.monotonic() + _NOOP_INTERVAL), stop)
+            return False
+        self._call(self.client.idle)
+        arrived = False
+        try:
+            while time.monotonic() < deadline and not stop():
+                readable = _readable(self.client.socket(), _IDLE_SLICE)
+                if not readable:
+                    continue
+                responses = self._call(self.client.idle_check, 0)
+                if any(_announces_mail(r) for r in responses):
+                    arrived = True
+                    break
+                if not responses:
+                    # Readable yet nothing to read: the server may have closed the
+                    # connection (imapclient then returns nothing). Ending the IDLE
+                    # tells a live connection from a dead one.
+                    break
+        finally:
+            self._call(self.client.idle_done)
+        return arrived
+
+    # --- helpers ----------------------------------------------------------------
+
+    def _select(self, folder: str) -> dict[bytes, Any]:
+        try:
+            # EXAMINE: read-only, so the server itself never changes a flag.
+            info: dict[bytes, Any] = self.client.select_folder(folder, readonly=True)
+        except imapclient.exceptions.IMAPClientError as exc:
+            if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):
+                raise self._lost(exc) from None
+            raise MailboxError(
+                f"folder {folder!r} does not exist in {self.describe()} "
+                f"({_server_text(exc)}); check [folders]"
+            ) from None
+        except _NETWORK_ERRORS as exc:
+            raise self._lost(exc) from None
+        self._selected = folder
+        return info
+
+    def _call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except imapclient.exceptions.IMAPClientAbortError as exc:
+            raise self._lost(exc) from None
+        except imapclient.exceptions.IMAPClientError as exc:
+            raise MailboxError(f"{self.describe()}: the server said {_server_text(exc)}"
+                               ) from None
+        except _NETWORK_ERRORS as exc:
+            raise self._lost(exc) from None
+
+    def _lost(self, exc: BaseException, what: str = "connection failed") -> MailboxConnectionError:
+        reason = _server_text(exc) or type(exc).__name__
+        return MailboxConnectionError(
+            f"IMAP {what} ({self.config.host}:{self.config.port}): {reason}")
+
+    def _bad_certificate(self, exc: ssl.SSLCertVerificationError) -> MailboxConnectionError:
+        return MailboxConnectionError(
+            f"the TLS certificate of {self.config.host} was refused "
+            f"({exc.verify_message or exc.reason}); if the server uses a private CA, set "
+            "[mailbox] ca_file to its certificate")
+
+    def _drop(self) -> None:
+        try:
+            self.client.shutdown()
+        except Exception:  # noqa: BLE001, S110 - the socket may be gone already
+            pass
+
+
+_NETWORK_ERRORS = (OSError, EOFError, imaplib.IMAP4.abort, ssl.SSLError)
+_IDLE_SLICE = 1.0  # how often a waiting IDLE looks at ``stop``
+_NOOP_INTERVAL = 5.0
+
+
+def _announces_mail(response: object) -> bool:
+    return (isinstance(response, tuple) and len(response) >= 2
+            and response[1] in (b"EXISTS", b"RECENT"))
+
+
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR)
+    return bool(poller.poll(timeout * 1000))
+
+
+def _sleep_until(deadline: float, stop: Callable[[], bool]) -> None:
+    while not stop():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, _IDLE_SLICE))
+
+
+def _server_text(exc: BaseException) -> str:
+    text = " ".join(str(a.decode(errors="replace") if isinstance(a, bytes) else a)
+                    for a in exc.args)
+    return " ".join(text.split())[:200]
+
+
+def _close_quietly(client: imapclient.IMAPClient) -> None:
+    try:
+        client.shutdown()
+    except Exception:  # noqa: BLE001, S110 - the socket may be gone already
+        pass

@@ -70,3 +70,16 @@ class Message:
     @property
     def recipients(self) -> tuple[Address, ...]:
         return self.to + self.cc + self.bcc
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The classifier's verdict on a client's message, as stored."""
+
+    language: str
+    category: str
+    confidence: float
+    probabilities: dict[str, float]
+    hostility: int
+    hostility_score: float
+    model: str

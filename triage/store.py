@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.errors import StoreError
-from triage.message import Address, Kind, Message
+from triage.message import Address, Classification, Kind, Message
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (folder_key, name)
     );
     """,
+    # 2: the classifier's verdict on client messages.
+    """
+    CREATE TABLE triage (
+        message INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        category TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        probabilities TEXT NOT NULL,
+        hostility INTEGER NOT NULL,
+        hostility_score REAL NOT NULL,
+        model TEXT NOT NULL,
+        triaged_at TEXT NOT NULL
+    );
+    CREATE INDEX triage_category ON triage(category);
+    """,
 )
 
 ROLES = ("to", "cc", "bcc", "reply_to")
@@ -108,6 +123,7 @@ class Fetched:
     uid: int
     message: Message
     kind: Kind
+    classification: Classification | None = None
 
 
 class Store:
@@ -196,6 +212,8 @@ class Store:
             for item in items:
                 row_id, new = self._insert_message(item.message, item.kind, now)
                 added += new
+                if new and item.classification is not None:
+                    self._insert_classification(row_id, item.classification, now)
                 self.db.execute(
                     "INSERT OR IGNORE INTO locations(folder, uidvalidity, uid, message) "
                     "VALUES (?, ?, ?, ?)",
@@ -254,6 +272,30 @@ class Store:
         )
         return row_id, 1
 
+    def _insert_classification(self, row_id: int, verdict: Classification, now: str) -> None:
+        self.db.execute(
+            """INSERT INTO triage(message, language, category, confidence, probabilities,
+                   hostility, hostility_score, model, triaged_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (row_id, verdict.language, verdict.category, verdict.confidence,
+             _json(verdict.probabilities), verdict.hostility, verdict.hostility_score,
+             verdict.model, now),
+        )
+
+    def known_message_ids(self, message_ids: Sequence[str]) -> set[str]:
+        """Which of ``message_ids`` are stored already."""
+        known: set[str] = set()
+        for start in range(0, len(message_ids), 500):
+            chunk = list(message_ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            known.update(r[0] for r in self.db.execute(
+                f"SELECT message_id FROM messages WHERE message_id IN ({marks})",  # noqa: S608
+                chunk))
+        return known
+
+    def count_triaged(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM triage").fetchone()[0])
+
     # --- Maildir UIDs (the UidRegistry of mailbox.MaildirMailbox) -----------
 
     def maildir_uids(self, folder_key: str, names: Sequence[str]) -> tuple[int, dict[str, int]]:
@@ -300,8 +342,10 @@ class Store:
         """Every stored message as a dict, oldest first, with its first folder."""
         rows = self.db.execute(
             """SELECT m.*, (SELECT folder FROM locations l WHERE l.message = m.id
-                             ORDER BY l.rowid LIMIT 1) AS folder
-               FROM messages m ORDER BY m.date, m.id"""
+                             ORDER BY l.rowid LIMIT 1) AS folder,
+                      t.language, t.category, t.confidence, t.hostility
+               FROM messages m LEFT JOIN triage t ON t.message = m.id
+               ORDER BY m.date, m.id"""
         )
         for row in rows:
             record = dict(row)

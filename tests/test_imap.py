@@ -1,0 +1,451 @@
+"""The IMAP side and the service, against a real Dovecot on loopback (tests/dovecot.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import pytest
+from dovecot import DRAFTS, PASSWORD, USER, Dovecot
+from mailfactory import render, special_emails, varied_emails
+
+from triage.classify import MessageClassifier
+from triage.config import Config, load_config
+from triage.daemon import Backoff, Service
+from triage.errors import MailboxAuthError, MailboxConnectionError, MailboxError
+from triage.mailbox import ImapMailbox
+from triage.store import Store
+
+IMAP_CONFIG = """
+[mailbox]
+url = "{url}"
+password_env = "TRIAGE_TEST_IMAP_PASSWORD"
+ca_file = "{ca}"
+{extra}
+
+[folders]
+inbox = "INBOX"
+sent = "Sent"
+drafts = "Drafts"
+notices = ["Billing"]
+
+[provider]
+name = "Ana Ruiz, Web Agency"
+addresses = ["ana@agency.example", "billing@agency.example"]
+domains = ["agency.example"]
+timezone = "Europe/Madrid"
+
+[store]
+path = "{store}"
+
+[service]
+idle_seconds = 30
+notices_seconds = 10
+"""
+
+
+@pytest.fixture(scope="module")
+def classifier() -> MessageClassifier:
+    return MessageClassifier()
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    server = Dovecot()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def password(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("TRIAGE_TEST_IMAP_PASSWORD", PASSWORD)
+    return PASSWORD
+
+
+def imap_config(tmp_path: Path, dovecot: Dovecot, host: str = "localhost",
+                scheme: str = "imaps", extra: str = "") -> Path:
+    port = dovecot.tls_port if scheme == "imaps" else dovecot.port
+    user = USER.replace("@", "%40")
+    path = tmp_path / "triage.toml"
+    path.write_text(IMAP_CONFIG.format(
+        url=f"{scheme}://{user}@{host}:{port}", ca=dovecot.ca_file, extra=extra,
+        store=tmp_path / "state" / "triage.db"), encoding="utf-8")
+    return path
+
+
+def client_message(n: int, text: str = "Nadie nos avisó del corte de anoche, es inaceptable.",
+                   sender: str = "cliente@tienda.example") -> bytes:
+    message = EmailMessage()
+    message["From"] = f"Cliente {n} <{sender}>"
+    message["To"] = "Ana Ruiz <ana@agency.example>"
+    message["Subject"] = f"Consulta {n}"
+    message["Date"] = format_datetime(datetime(2026, 11, 2, 9, n % 60, tzinfo=UTC))
+    message["Message-ID"] = make_msgid(f"m{n}", domain="tienda.example")
+    message.set_content(text)
+    return bytes(message)
+
+
+def make_service(config: Config, store: Store, classifier: MessageClassifier,
+                 stop: threading.Event | None = None) -> Service:
+    def connect() -> ImapMailbox:
+        return ImapMailbox(config.mailbox, PASSWORD, timeout=10)
+
+    return Service(config, store, classifier, connect, stop=stop,
+                   backoff=Backoff(first=0.2, cap=1.0))
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+class Running:
+    """``Service.run_forever`` in a thread, with its own store connection."""
+
+    def __init__(self, config: Config, classifier: MessageClassifier) -> None:
+        self.config = config
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(classifier,), daemon=True)
+        self.thread.start()
+
+    def _run(self, classifier: MessageClassifier) -> None:
+        try:
+            with Store(self.config.store.path) as store:
+                make_service(self.config, store, classifier, self.stop).run_forever()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            self.error = exc
+
+    def stored(self) -> int:
+        with Store(self.config.store.path) as store:
+            return store.count_messages()
+
+    def finish(self) -> float:
+        started = time.monotonic()
+        self.stop.set()
+        self.thread.join(timeout=15)
+        assert not self.thread.is_alive(), "the service did not stop"
+        if self.error:
+            raise self.error
+        return time.monotonic() - started
+
+
+# --- first sync, flags, exactly once -------------------------------------------
+
+
+def test_first_sync_stores_and_triages_everything_once_and_changes_no_flag(
+    tmp_path: Path, dovecot: Dovecot, password: str, classifier: MessageClassifier,
+) -> None:
+    clients = [render(mail) for _, mail, _ in varied_emails(60)]
+    dovecot.append("INBOX", clients[:40])
+    dovecot.append("INBOX", clients[40:], flags=(b"\\Seen",))
+    specials = list(special_emails())
+    for _name, raw, expected in specials:
+        if expected.folder in ("Sent", "Billing"):
+            dovecot.append(expected.folder, [raw])
+    before = {f: dovecot.flags(f) for f in ("INBOX", "Sent", "Billing")}
+    config = load_config(imap_config(tmp_path, dovecot))
+
+    with Store(config.store.path) as store:
+        report = make_service(config, store, classifier).run_once()
+        sent = sum(1 for _, _, e in specials if e.folder in ("Sent", "Billing"))
+        assert report.added == 60 + sent
+        assert report.triaged == 60
+        assert store.count_triaged() == 60
+        rows = list(store.iter_messages())
+        assert all(r["category"] for r in rows if r["kind"] == "client")
+        assert not any(r["category"] for r in rows if r["kind"] == "provider")
+
+        again = make_service(config, store, classifier).run_once()
+        assert (again.added, again.triaged) == (0, 0)
+        assert store.count_messages() == 60 + sent
+
+    # Nothing was marked read, or changed in any other way.
+    after = {f: dovecot.flags(f) for f in ("INBOX", "Sent", "Billing")}
+    strip = {f: {u: set(fl) - {b"\\Recent"} for u, fl in flags.items()}
+             for f, flags in before.items()}
+    assert {f: {u: set(fl) - {b"\\Recent"} for u, fl in flags.items()}
+            for f, flags in after.items()} == strip
+    assert sum(b"\\Seen" in fl for fl in strip["INBOX"].values()) == 20
+
+
+def test_run_once_over_2000_messages_then_nothing_to_do(
+    tmp_path: Path, dovecot: Dovecot, password: str,
+) -> None:
+    clients = [render(mail) for _, mail, _ in varied_emails(1800, seed=11)]
+    notices = [client_message(n, "Recordatorio: la factura FAC-1 vence el 7.",
+                              sender="billing@agency.example") for n in range(200)]
+    client = dovecot.client()
+    try:
+        for start in range(0, len(clients), 300):
+            client.multiappend("INBOX", clients[start:start + 300])
+        client.multiappend("Billing", notices)
+    finally:
+        client.logout()
+    config_path = imap_config(tmp_path, dovecot)
+    env = {**os.environ, "TRIAGE_TEST_IMAP_PASSWORD": password}
+
+    first = subprocess.run(
+        [sys.executable, "-m", "triage", "run", "--once", "--config", str(config_path)],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert first.returncode == 0, first.stderr
+    assert "2000 new messages stored, 1800 client messages triaged" in first.stdout
+    with Store(load_config(config_path).store.path) as store:
+        assert store.count_messages() == 2000
+        assert store.count_triaged() == 1800
+        assert store.integrity_check() == "ok"
+
+    second = subprocess.run(
+        [sys.executable, "-m", "triage", "run", "--once", "--config", str(config_path)],
+        capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert second.returncode == 0, second.stderr
+    assert "0 new messages stored, 0 client messages triaged" in second.stdout
+
+
+def test_uidvalidity_change_rereads_without_duplicates(
+    tmp_path: Path, dovecot: Dovecot, password: str, classifier: MessageClassifier,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dovecot.append("INBOX", [client_message(n) for n in range(5)])
+    config = load_config(imap_config(tmp_path, dovecot))
+    with Store(config.store.path) as store:
+        make_service(config, store, classifier).run_once()
+        dovecot.set_uidvalidity("INBOX", 4242)
+        dovecot.append("INBOX", [client_message(99)])
+        report = make_service(config, store, classifier).run_once()
+        assert (report.added, report.triaged) == (1, 1)
+        assert store.count_messages() == 6
+        assert store.checkpoint("INBOX").uidvalidity == 4242  # type: ignore[union-attr]
+    assert "UIDVALIDITY changed" in caplog.text
+
+
+# --- waiting, outages, stopping ------------------------------------------------
+
+
+def test_new_mail_during_idle_is_triaged_at_once(
+    tmp_path: Path, dovecot: Dovecot, password: str, classifier: MessageClassifier,
+) -> None:
+    config = load_config(imap_config(tmp_path, dovecot))
+    running = Running(config, classifier)
+    assert wait_until(lambda: (config.store.path.exists() and running.stored() == 0), 20)
+    time.sleep(0.5)  # let it settle into IDLE
+    dovecot.append("INBOX", [client_message(1)])
+    started = time.monotonic()
+    assert wait_until(lambda: running.stored() == 1, 10)
+    # IDLE tells at once (Dovecot waits about half a second); polling every 30 s would not.
+    assert time.monotonic() - started < 5
+    assert running.finish() < 5
+
+
+def test_server_restart_and_dropped_connection_are_caught_up(
+    tmp_path: Path, dovecot: Dovecot, password: str, classifier: MessageClassifier,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO")
+    config = load_config(imap_config(tmp_path, dovecot))
+    running = Running(config, classifier)
+    dovecot.append("INBOX", [client_message(1)])
+    assert wait_until(lambda: running.stored() == 1, 20)
+
+    dovecot.stop()
+    time.sleep(1.0)
+    dovecot.start()
+    dovecot.append("INBOX", [client_message(2)])  # arrives during/after the outage
+    assert wait_until(lambda: running.stored() == 2, 20)
+
+    dovecot.kick()  # the server drops the session in the middle of IDLE
+    dovecot.append("INBOX", [client_message(3)])
+    assert wait_until(lambda: running.stored() == 3, 20)
+    running.finish()
+    outage_lines = [r for r in caplog.records
+                    if "reconnecting with backoff" in r.getMessage()]
+    back_lines = [r for r in caplog.records if "is back after" in r.getMessage()]
+    assert 1 <= len(outage_lines) <= 2  # one per outage, not one per attempt
+    assert len(back_lines) == len(outage_lines)
+
+
+def test_sigterm_stops_the_service_within_seconds(
+    tmp_path: Path, dovecot: Dovecot, password: str,
+) -> None:
+    config_path = imap_config(tmp_path, dovecot)
+    env = {**os.environ, "TRIAGE_TEST_IMAP_PASSWORD": password}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "triage", "run", "--log-format", "json", "--config",
+         str(config_path)], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        dovecot.append("INBOX", [client_message(1)])
+        store_path = load_config(config_path).store.path
+
+        def triaged() -> bool:
+            if not store_path.exists():
+                return False
+            with Store(store_path) as store:
+                return store.count_triaged() == 1
+
+        assert wait_until(triaged, 30)
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        code = process.wait(timeout=15)
+        assert time.monotonic() - started < 5
+        assert code == 0
+        lines = [json.loads(line) for line in process.stderr.read().splitlines()
+                 if line.strip()]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stderr.close()  # type: ignore[union-attr]
+    triaged_lines = [line for line in lines if line.get("category")]
+    assert len(triaged_lines) == 1
+    assert triaged_lines[0]["sender"] == "cliente@tienda.example"
+    assert triaged_lines[0]["hostility"] in (0, 1, 2, 3)
+    # The log says who and what, never the text.
+    assert all("inaceptable" not in json.dumps(line) for line in lines)
+
+
+# --- drafts ------------------------------------------------------------------------
+
+
+def test_draft_goes_to_the_special_use_drafts_folder_flagged_draft(
+    tmp_path: Path, dovecot: Dovecot, password: str,
+) -> None:
+    config = load_config(imap_config(tmp_path, dovecot))
+    mailbox = ImapMailbox(config.mailbox, PASSWORD)
+    try:
+        folder = mailbox.drafts_folder(config.folders.drafts)
+        assert folder == DRAFTS  # found by SPECIAL-USE, not the configured "Drafts"
+        mailbox.append_draft(folder, client_message(7, "Borrador de respuesta."),
+                             datetime(2026, 11, 3, 9, 0, tzinfo=UTC))
+    finally:
+        mailbox.close()
+    flags = dovecot.flags(DRAFTS)
+    assert len(flags) == 1
+    assert b"\\Draft" in next(iter(flags.values()))
+    assert b"\\Seen" not in next(iter(flags.values()))
+
+
+# --- connections: TLS, STARTTLS, plain, passwords -------------------------------
+
+
+def test_starttls_and_plain_loopback_connections_work(
+    tmp_path: Path, dovecot: Dovecot, password: str,
+) -> None:
+    for extra in ('tls = "starttls"', 'tls = "none"'):
+        config = load_config(imap_config(tmp_path, dovecot, scheme="imap", extra=extra))
+        mailbox = ImapMailbox(config.mailbox, PASSWORD)
+        try:
+            assert "INBOX" in mailbox.list_folders()
+            assert mailbox.client.use_uid
+        finally:
+            mailbox.close()
+
+
+def test_wrong_host_name_is_refused(tmp_path: Path, dovecot: Dovecot, password: str) -> None:
+    # The certificate names "localhost"; 127.0.0.1 is the same server under another name.
+    config = load_config(imap_config(tmp_path, dovecot, host="127.0.0.1"))
+    with pytest.raises(MailboxConnectionError, match="certificate of 127.0.0.1 was refused"):
+        ImapMailbox(config.mailbox, PASSWORD)
+    starttls = load_config(imap_config(tmp_path, dovecot, host="127.0.0.1", scheme="imap",
+                                       extra='tls = "starttls"'))
+    with pytest.raises(MailboxConnectionError, match="certificate"):
+        ImapMailbox(starttls.mailbox, PASSWORD)
+
+
+def test_unknown_certificate_authority_is_refused(
+    tmp_path: Path, dovecot: Dovecot, password: str,
+) -> None:
+    path = imap_config(tmp_path, dovecot)
+    path.write_text(path.read_text().replace(f'ca_file = "{dovecot.ca_file}"', ""))
+    with pytest.raises(MailboxConnectionError, match="ca_file"):
+        ImapMailbox(load_config(path).mailbox, PASSWORD)
+
+
+def test_missing_starttls_is_an_error_not_a_downgrade(tmp_path: Path) -> None:
+    # A small server of the test's own that offers no STARTTLS.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    heard: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"* OK fake server ready\r\n")
+            data = b""
+            while b"\r\n" not in data:
+                data += conn.recv(1024)
+            heard.append(data)
+            tag = data.split()[0]
+            conn.sendall(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
+            heard.append(conn.recv(1024))
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    path = tmp_path / "triage.toml"
+    path.write_text(IMAP_CONFIG.format(
+        url=f"imap://someone@localhost:{port}", ca=path, extra="",
+        store=tmp_path / "db").replace(f'ca_file = "{path}"', ""), encoding="utf-8")
+    with pytest.raises(MailboxConnectionError, match="does not offer STARTTLS"):
+        ImapMailbox(load_config(path).mailbox, "never-sent-password")
+    server.join(timeout=5)
+    listener.close()
+    assert not any(b"never-sent-password" in h for h in heard)
+    assert not any(b"LOGIN" in h.upper() for h in heard)
+
+
+def test_wrong_password_is_one_clear_line_and_no_retry(
+    tmp_path: Path, dovecot: Dovecot, classifier: MessageClassifier,
+) -> None:
+    config_path = imap_config(tmp_path, dovecot)
+    wrong = "wrong-Pa55word-xyz"
+    env = {**os.environ, "TRIAGE_TEST_IMAP_PASSWORD": wrong}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "triage", "run", "--config", str(config_path)],
+        capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 1
+    assert time.monotonic() - started < 30  # not retried in a loop
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith("triage: error: the IMAP server localhost refused the login")
+    assert "TRIAGE_TEST_IMAP_PASSWORD" in lines[-1]
+    assert "Traceback" not in done.stderr
+    assert wrong not in done.stderr + done.stdout
+    assert dovecot.log().count("auth failed") + dovecot.log().count("Aborted login") <= 2
+
+    config = load_config(config_path)
+    with Store(config.store.path) as store:
+        service = Service(config, store, classifier,
+                          lambda: ImapMailbox(config.mailbox, wrong))
+        with pytest.raises(MailboxAuthError):
+            service.run_forever()
+
+
+def test_missing_inbox_folder_is_a_clear_error(
+    tmp_path: Path, dovecot: Dovecot, password: str,
+) -> None:
+    config = load_config(imap_config(tmp_path, dovecot))
+    mailbox = ImapMailbox(config.mailbox, PASSWORD)
+    try:
+        with pytest.raises(MailboxError, match="folder 'Nowhere' does not exist"):
+            mailbox.status("Nowhere")
+    finally:
+        mailbox.close()
+

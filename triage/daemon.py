@@ -1,0 +1,172 @@
+"""The background service: ``triage run``.
+
+It connects, reads every folder once, then waits for new mail (IMAP IDLE where
+the server has it, polling where not), reading the inbox whenever something
+arrives and Sent and the notice folders on a slower cycle. Every new client
+message is classified as soon as it is read and stored with its verdict in the
+same transaction as the folder's checkpoint.
+
+A dropped connection or a restarted server is an outage: one line is logged
+when it starts and one when it ends, and in between the service reconnects with
+capped exponential backoff and jitter, then catches up from its checkpoints. A
+refused login is not retried: the service stops with an error, because a wrong
+password stays wrong.
+
+``stop`` (set by SIGTERM/SIGINT) is looked at between batches and every second
+while waiting, so the service ends within a few seconds; a batch being stored
+is either committed whole or rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from triage.config import Config
+from triage.errors import MailboxConnectionError, MailboxError
+from triage.ingest import Classifier, IngestReport, ingest
+from triage.mailbox import Mailbox
+from triage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Backoff:
+    """Capped exponential delays with jitter: 1, 2, 4 ... up to ``cap`` seconds,
+    each drawn between half and all of that, so many clients do not retry in step."""
+
+    def __init__(self, first: float = 1.0, cap: float = 300.0,
+                 rng: random.Random | None = None) -> None:
+        self.first = first
+        self.cap = cap
+        self.attempt = 0
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+
+    def next_delay(self) -> float:
+        ceiling = min(self.cap, self.first * 2 ** min(self.attempt, 30))
+        self.attempt += 1
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+@dataclass(slots=True)
+class RunReport:
+    """What one ``run`` did, for the summary line of ``--once``."""
+
+    added: int = 0
+    triaged: int = 0
+    unreadable: int = 0
+    outages: int = 0
+
+    def count(self, report: IngestReport) -> None:
+        self.added += report.added
+        self.triaged += report.triaged
+        self.unreadable += report.unreadable
+
+
+class Service:
+    def __init__(self, config: Config, store: Store, classifier: Classifier,
+                 connect: Callable[[], Mailbox], stop: threading.Event | None = None,
+                 dry_run: bool = False, backoff: Backoff | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.classifier = classifier
+        self.connect = connect
+        self.stop = stop or threading.Event()
+        self.dry_run = dry_run
+        self.backoff = backoff or Backoff()
+        self.report = RunReport()
+        self._missing_warned: set[str] = set()
+        self._outage_since: float | None = None
+
+    # --- the two ways to run ---------------------------------------------------
+
+    def run_once(self) -> RunReport:
+        """Read every folder once and return; connection errors are raised."""
+        mailbox = self.connect()
+        try:
+            self.sync(mailbox, self.config.folders.all_read)
+        finally:
+            mailbox.close()
+        return self.report
+
+    def run_forever(self) -> RunReport:
+        """Serve until ``stop`` is set; outages are waited out, a refused login is raised."""
+        while not self.stop.is_set():
+            try:
+                mailbox = self.connect()
+            except MailboxConnectionError as exc:
+                self._outage(exc)
+                continue
+            try:
+                self._back_online(mailbox)
+                self._serve(mailbox)
+            except MailboxConnectionError as exc:
+                self._outage(exc)
+            finally:
+                mailbox.close()
+        log.info("stopped")
+        return self.report
+
+    # --- the work ------------------------------------------------------------------
+
+    def sync(self, mailbox: Mailbox, folders: tuple[str, ...]) -> IngestReport:
+        report = ingest(mailbox, self.store, self.config, classifier=self.classifier,
+                        folders=folders, on_missing=self._missing, stop=self.stop.is_set)
+        self.report.count(report)
+        return report
+
+    def _serve(self, mailbox: Mailbox) -> None:
+        folders = self.config.folders
+        service = self.config.service
+        notices = tuple(f for f in folders.all_read if f != folders.inbox)
+        # Catch up on everything first: also what arrived during an outage.
+        self.sync(mailbox, folders.all_read)
+        notices_due = time.monotonic() + service.notices_seconds
+        use_idle = service.idle and getattr(mailbox, "can_idle", False)
+        wait_for = service.idle_seconds if use_idle else service.poll_seconds
+        while not self.stop.is_set():
+            now = time.monotonic()
+            mailbox.wait(folders.inbox, max(0.0, min(wait_for, notices_due - now)),
+                         self.stop.is_set)
+            if self.stop.is_set():
+                break
+            # Read the inbox after every wait, news or not: a missed notification
+            # costs one cycle, never a message.
+            self.sync(mailbox, (folders.inbox,))
+            if time.monotonic() >= notices_due:
+                self.sync(mailbox, notices)
+                notices_due = time.monotonic() + service.notices_seconds
+
+    # --- outages ------------------------------------------------------------------
+
+    def _outage(self, exc: MailboxConnectionError) -> None:
+        if self._outage_since is None:
+            self._outage_since = time.monotonic()
+            self.report.outages += 1
+            log.warning("%s; reconnecting with backoff until it is back", exc)
+        else:
+            log.debug("still unreachable: %s", exc)
+        delay = self.backoff.next_delay()
+        self.stop.wait(delay)
+
+    def _back_online(self, mailbox: Mailbox) -> None:
+        if self._outage_since is not None:
+            log.warning("connection to %s is back after %.0f s; catching up",
+                        mailbox.describe(), time.monotonic() - self._outage_since)
+            self._outage_since = None
+        else:
+            log.info("connected to %s", mailbox.describe())
+        self.backoff.reset()
+
+    def _missing(self, folder: str, exc: MailboxError) -> None:
+        # Said once per run, not at every slow cycle.
+        if folder not in self._missing_warned:
+            self._missing_warned.add(folder)
+            log.warning("%s; skipping it", exc)
