@@ -185,7 +185,7 @@ def test_check_config_prints_ok(write_config, capsys) -> None:
 
 def test_check_config_prints_one_line_and_fails(write_config, capsys) -> None:
     path = write_config(MINIMAL_CONFIG.replace('timezone = "Europe/Madrid"', "timezone = 1"))
-    assert main(["check-config", "--config", str(path)]) == 1
+    assert main(["check-config", "--config", str(path)]) == 78  # EX_CONFIG
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith("triage: error: ") and "[provider] timezone" in err

@@ -421,7 +421,7 @@ def test_wrong_password_is_one_clear_line_and_no_retry(
     done = subprocess.run(
         [sys.executable, "-m", "triage", "run", "--config", str(config_path)],
         capture_output=True, text=True, env=env, timeout=60, check=False)
-    assert done.returncode == 1
+    assert done.returncode == 77  # EX_NOPERM: a service manager must not restart it
     assert time.monotonic() - started < 30  # not retried in a loop
     lines = done.stderr.strip().splitlines()
     assert lines[-1].startswith("triage: error: the IMAP server localhost refused the login")

@@ -2,7 +2,10 @@
 
 Each sub-command is built in three steps: parse the arguments, load and check
 the configuration, then act. Every ``TriageError`` becomes one line on stderr
-and exit status 1; a wrong command line is status 2; Ctrl-C is 130.
+and a non-zero exit status: 78 when the configuration or a password is wrong,
+77 when the mail server refused the login (both need a person; a service
+manager should not restart on them), 1 for anything else. A wrong command line
+is status 2; Ctrl-C is 130.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from tqdm import tqdm
 
 from triage import __version__
 from triage.config import Config, load_config, locate_config, read_password
-from triage.errors import TriageError
+from triage.errors import ConfigError, MailboxAuthError, SecretError, TriageError
 from triage.export import export_rows, write_csv, write_jsonl
 from triage.ingest import Progress, ingest
 from triage.mailbox import ImapMailbox, Mailbox, MaildirMailbox
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("triage")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_REFUSED, EXIT_CONFIG = 77, 78  # sysexits.h EX_NOPERM and EX_CONFIG
 REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 
@@ -125,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except TriageError as exc:
         print(f"triage: error: {exc}", file=sys.stderr)
+        if isinstance(exc, MailboxAuthError):
+            return EXIT_REFUSED
+        if isinstance(exc, ConfigError | SecretError):
+            return EXIT_CONFIG
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("triage: interrupted", file=sys.stderr)
