@@ -68,6 +68,18 @@ def test_imaps_defaults_to_port_993_and_implicit_tls(write_config) -> None:
     assert (config.mailbox.port, config.mailbox.tls) == (993, "implicit")
 
 
+def test_service_settings_have_defaults_and_can_be_set(write_config) -> None:
+    assert load_config(write_config()).service.idle_seconds == 600
+    custom = load_config(write_config(MINIMAL_CONFIG + """
+[service]
+idle = false
+poll_seconds = 15
+notices_seconds = 900
+"""))
+    assert (custom.service.idle, custom.service.poll_seconds,
+            custom.service.notices_seconds) == (False, 15, 900)
+
+
 def test_relative_paths_are_taken_from_the_config_folder(write_config, tmp_path: Path) -> None:
     text = MINIMAL_CONFIG.replace("maildir:{maildir}", "maildir:mail").replace(
         '"{store}"', '"state/t.db"')
@@ -136,6 +148,13 @@ BAD = [
     ('[store]', '[smtp]\nurl = "http://a@relay.example"\nfrom = "t@a.example"\n\n[store]',
      "[smtp] url: expected smtps://"),
     ('inbox = "INBOX"', 'inbox = "INBOX', "not valid TOML"),
+    ('url = "maildir:{maildir}"', 'url = "imaps://a@mail.example"\ntimeout_seconds = 0',
+     "[mailbox] timeout_seconds: expected a whole number of seconds from 5 to 3600, got 0"),
+    ('[store]', '[service]\nidle_seconds = 1800\n\n[store]',
+     "[service] idle_seconds: expected a whole number of seconds from 10 to 1500, got 1800"),
+    ('[store]', '[service]\nidle = "yes"\n\n[store]', "[service] idle: expected true or false"),
+    ('[store]', '[service]\npoll_seconds = 1.5\n\n[store]', "[service] poll_seconds: expected"),
+    ('[store]', '[service]\nidel = true\n\n[store]', "[service] idel: unknown key"),
 ]
 
 

@@ -147,3 +147,26 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_half_state(tmp_path: Path) -
     assert store.count_messages() == 1
     assert store.integrity_check() == "ok"
     store.close()
+
+
+def test_two_connections_opening_a_new_database_at_once_both_work(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "fresh.db"
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_it() -> None:
+        try:
+            start.wait()
+            with Store(path) as store:
+                assert store.schema_version == len(MIGRATIONS)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

@@ -125,9 +125,9 @@ def prepare(subject: str, text: str, analyzer: TextAnalyzer, lang: str | None = 
 
 
 def style_features(text: str, folded: str, entity_counts: dict[str, int]) -> tuple[float, ...]:
-    letters = [ch for ch in text if ch.isalpha()]
+    letters = sum(map(str.isalpha, text))
     caps_words = re.findall(r"\b[A-ZÁÉÍÓÚÂÊÔÃÕÇÑ]{3,}\b", text)
-    caps = (sum(len(w) for w in caps_words) / len(letters)) if letters else 0.0
+    caps = (sum(len(w) for w in caps_words) / letters) if letters else 0.0
     values = [
         min(caps * 4, 1.0),
         math.log1p(text.count("!")),

@@ -53,4 +53,4 @@ def detect_language(text: str, fallback: str = "") -> str:
 
 
 def _letters(text: str) -> int:
-    return sum(ch.isalpha() for ch in text)
+    return sum(map(str.isalpha, text))

@@ -175,6 +175,10 @@ class Store:
     def _run_script(self, script: str, number: int) -> None:
         statements = [s for s in script.split(";") if s.strip()]
         with self.transaction():
+            # Another process (a second command opening the same new database)
+            # may have migrated between our check and our write lock.
+            if self.schema_version >= number:
+                return
             for statement in statements:
                 self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {number:d}")
