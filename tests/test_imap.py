@@ -255,6 +255,26 @@ def test_new_mail_during_idle_is_triaged_at_once(
     assert running.finish() < 5
 
 
+def test_without_idle_new_mail_is_found_by_polling(
+    tmp_path: Path, dovecot: Dovecot, password: str, classifier: MessageClassifier,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG", logger="imapclient")
+    path = imap_config(tmp_path, dovecot)
+    path.write_text(path.read_text().replace("idle_seconds = 30", "idle = false\npoll_seconds = 2"))
+    config = load_config(path)
+    running = Running(config, classifier)
+    time.sleep(1.0)
+    dovecot.append("INBOX", [client_message(1)])
+    assert wait_until(lambda: running.stored() == 1, 10)
+    running.finish()
+    # The commands the client sent (imaplib logs them as "> b'TAG COMMAND ...'").
+    sent = [r.getMessage().split()[2].strip("'") for r in caplog.records
+            if r.name.startswith("imapclient") and r.getMessage().startswith("> ")]
+    assert "NOOP" in sent
+    assert "IDLE" not in sent
+
+
 def test_server_restart_and_dropped_connection_are_caught_up(
     tmp_path: Path, dovecot: Dovecot, password: str, classifier: MessageClassifier,
     caplog: pytest.LogCaptureFixture,

@@ -134,7 +134,7 @@ class Service:
         while not self.stop.is_set():
             now = time.monotonic()
             mailbox.wait(folders.inbox, max(0.0, min(wait_for, notices_due - now)),
-                         self.stop.is_set)
+                         self.stop.is_set, idle=use_idle)
             if self.stop.is_set():
                 break
             # Read the inbox after every wait, news or not: a missed notification

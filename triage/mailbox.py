@@ -89,9 +89,11 @@ class Mailbox(Protocol):
         """Store ``raw`` in ``folder`` flagged as a draft."""
         ...
 
-    def wait(self, folder: str, seconds: float, stop: Callable[[], bool]) -> bool:
-        """Wait up to ``seconds`` for news of ``folder``, returning early once ``stop()``
-        is true; True when new mail may have arrived."""
+    def wait(self, folder: str, seconds: float, stop: Callable[[], bool],
+             idle: bool = True) -> bool:
+        """Wait up to ``seconds`` for news of ``folder`` (with IMAP IDLE when ``idle``
+        and the server has it), returning early once ``stop()`` is true; True when
+        new mail may have arrived."""
         ...
 
     def close(self) -> None: ...
@@ -188,7 +190,8 @@ class MaildirMailbox:
     def drafts_folder(self, configured: str) -> str:
         return configured
 
-    def wait(self, folder: str, seconds: float, stop: Callable[[], bool]) -> bool:
+    def wait(self, folder: str, seconds: float, stop: Callable[[], bool],
+             idle: bool = True) -> bool:
         # A Maildir sends no news: wait, then let the caller look again.
         _sleep_until(time.monotonic() + seconds, stop)
         return not stop()
@@ -359,13 +362,14 @@ class ImapMailbox:
     def can_idle(self) -> bool:
         return b"IDLE" in self.capabilities
 
-    def wait(self, folder: str, seconds: float, stop: Callable[[], bool]) -> bool:
-        """Wait up to ``seconds`` for new mail in ``folder``: IDLE where the server
-        has it, NOOP every few seconds where not. True when something arrived;
+    def wait(self, folder: str, seconds: float, stop: Callable[[], bool],
+             idle: bool = True) -> bool:
+        """Wait up to ``seconds`` for new mail in ``folder``: IDLE when ``idle`` and
+        the server has it, else NOOP every few seconds. True when something arrived;
         returns early when ``stop()`` becomes true."""
         self._select(folder)
         deadline = time.monotonic() + min(seconds, MAX_IDLE_SECONDS)
-        if not self.can_idle:
+        if not (idle and self.can_idle):
             while time.monotonic() < deadline and not stop():
                 if any(_announces_mail(r) for r in self._call(self.client.noop)[1]):
                     return True
