@@ -38,8 +38,7 @@ from triage.corpus import LABELS
 from triage.language import detect_language
 from triage.nlp import TextAnalyzer, fold
 from triage.textsplit import split_reply
-
-_PREFIX = re.compile(r"^\s*((re|res|rv|fw|fwd|enc|tr|aw)\s*:\s*)+", re.IGNORECASE)
+from triage.threads import strip_prefixes
 
 # Folded (lower case, no accents) words and phrases; matched on word boundaries.
 LEXICONS: dict[str, tuple[str, ...]] = {
@@ -100,7 +99,7 @@ def own_text(body: str) -> str:
 
 
 def clean_subject(subject: str) -> str:
-    return _PREFIX.sub("", subject).strip()
+    return strip_prefixes(subject)
 
 
 def prepare(subject: str, text: str, analyzer: TextAnalyzer, lang: str | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from triage.config import Config
@@ -21,6 +21,7 @@ from triage.mailbox import Mailbox
 from triage.message import Classification, Kind, Message
 from triage.parsing import parse_message
 from triage.store import Fetched, Store
+from triage.threads import thread_keys
 
 log = logging.getLogger(__name__)
 # The one line per triaged message has its own logger, so that a bulk import with
@@ -108,7 +109,8 @@ def ingest_folder(
         if stop is not None and stop():
             break
         items = [
-            Fetched(uid=f.uid, message=m, kind=kind_of(m, folder, config))
+            Fetched(uid=f.uid, message=m, kind=kind_of(m, folder, config),
+                    thread=thread_keys(m, config.provider.owns))
             for f in mailbox.fetch(folder, batch)
             for m in [parse_message(f.raw, f.arrival)]
         ]
@@ -123,7 +125,7 @@ def ingest_folder(
                        if new[i] and item.kind is Kind.CLIENT]
             verdicts = classifier.classifications([items[i].message for i in clients])
             for i, verdict in zip(clients, verdicts, strict=True):
-                items[i] = Fetched(items[i].uid, items[i].message, items[i].kind, verdict)
+                items[i] = replace(items[i], classification=verdict)
         report.added += store.save_batch(folder, uidvalidity, items, last_uid=max(batch))
         for item, is_new in zip(items, new, strict=True):
             if is_new and item.classification is not None:

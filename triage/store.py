@@ -23,6 +23,7 @@ from typing import Any
 
 from triage.errors import StoreError
 from triage.message import Address, Classification, Kind, Message
+from triage.threads import SUBJECT_WINDOW, ThreadKeys
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX triage_category ON triage(category);
     """,
+    # 3: threads (see threads.py): each message's thread, and who the client side is.
+    """
+    ALTER TABLE messages ADD COLUMN thread_id TEXT;
+    ALTER TABLE messages ADD COLUMN subject_key TEXT NOT NULL DEFAULT '';
+    CREATE INDEX messages_thread ON messages(thread_id);
+    CREATE INDEX messages_subject_key ON messages(subject_key, date);
+    CREATE TABLE parties (
+        message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        party TEXT NOT NULL,
+        PRIMARY KEY (message, party)
+    );
+    CREATE INDEX parties_party ON parties(party);
+    """,
 )
 
 ROLES = ("to", "cc", "bcc", "reply_to")
@@ -124,6 +138,7 @@ class Fetched:
     message: Message
     kind: Kind
     classification: Classification | None = None
+    thread: ThreadKeys | None = None
 
 
 class Store:
@@ -216,6 +231,8 @@ class Store:
             for item in items:
                 row_id, new = self._insert_message(item.message, item.kind, now)
                 added += new
+                if new and item.thread is not None:
+                    self._place_in_thread(row_id, item.message, item.thread)
                 if new and item.classification is not None:
                     self._insert_classification(row_id, item.classification, now)
                 self.db.execute(
@@ -275,6 +292,48 @@ class Store:
             rows,
         )
         return row_id, 1
+
+    def _place_in_thread(self, row_id: int, message: Message, keys: ThreadKeys) -> None:
+        thread = self._find_thread(message, keys)
+        self.db.execute("UPDATE messages SET thread_id = ?, subject_key = ? WHERE id = ?",
+                        (thread, keys.subject, row_id))
+        self.db.executemany("INSERT OR IGNORE INTO parties(message, party) VALUES (?, ?)",
+                            [(row_id, party) for party in keys.parties])
+
+    def _find_thread(self, message: Message, keys: ThreadKeys) -> str:
+        # 1. The headers: the thread of the nearest referenced message we have...
+        for reference in keys.referenced:
+            row = self.db.execute("SELECT thread_id FROM messages WHERE message_id = ? "
+                                  "AND thread_id IS NOT NULL", (reference,)).fetchone()
+            if row:
+                return str(row[0])
+        # ...or, for a root that arrives after its replies, the thread they named.
+        if self.db.execute("SELECT 1 FROM messages WHERE thread_id = ? LIMIT 1",
+                           (keys.own,)).fetchone():
+            return keys.own
+        if keys.root:
+            return keys.root
+        # 2. No headers: the same subject with the same client, not long before or after.
+        if keys.subject and keys.parties and message.date is not None:
+            marks = ",".join("?" * len(keys.parties))
+            row = self.db.execute(
+                f"""SELECT m.thread_id FROM messages m JOIN parties p ON p.message = m.id
+                    WHERE m.subject_key = ? AND m.thread_id IS NOT NULL
+                      AND m.date BETWEEN ? AND ? AND p.party IN ({marks})
+                    ORDER BY m.date DESC LIMIT 1""",  # noqa: S608 - only placeholders
+                (keys.subject, _iso(message.date - SUBJECT_WINDOW),
+                 _iso(message.date + SUBJECT_WINDOW), *keys.parties)).fetchone()
+            if row:
+                return str(row[0])
+        return keys.own
+
+    def thread_messages(self, thread_id: str) -> list[dict[str, Any]]:
+        """The messages of a thread, oldest first."""
+        rows = self.db.execute(
+            "SELECT m.*, t.category, t.hostility FROM messages m "
+            "LEFT JOIN triage t ON t.message = m.id WHERE m.thread_id = ? ORDER BY m.date, m.id",
+            (thread_id,))
+        return [dict(r) for r in rows]
 
     def _insert_classification(self, row_id: int, verdict: Classification, now: str) -> None:
         self.db.execute(
