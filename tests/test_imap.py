@@ -17,6 +17,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_CONFIG
 from dovecot import DRAFTS, PASSWORD, USER, Dovecot
 from mailfactory import render, special_emails, varied_emails
 
@@ -27,28 +28,11 @@ from triage.errors import MailboxAuthError, MailboxConnectionError, MailboxError
 from triage.mailbox import ImapMailbox
 from triage.store import Store
 
-IMAP_CONFIG = """
-[mailbox]
-url = "{url}"
+# The tests' usual configuration with an IMAP mailbox, and quicker service cycles.
+IMAP_CONFIG = MINIMAL_CONFIG.replace('url = "maildir:{maildir}"', """url = "{url}"
 password_env = "TRIAGE_TEST_IMAP_PASSWORD"
 ca_file = "{ca}"
-{extra}
-
-[folders]
-inbox = "INBOX"
-sent = "Sent"
-drafts = "Drafts"
-notices = ["Billing"]
-
-[provider]
-name = "Ana Ruiz, Web Agency"
-addresses = ["ana@agency.example", "billing@agency.example"]
-domains = ["agency.example"]
-timezone = "Europe/Madrid"
-
-[store]
-path = "{store}"
-
+{extra}""") + """
 [service]
 idle_seconds = 30
 notices_seconds = 10

@@ -36,6 +36,7 @@ from sklearn.preprocessing import MaxAbsScaler
 from triage.concepts import concept_tokens
 from triage.corpus import LABELS
 from triage.language import detect_language
+from triage.message import Classification
 from triage.nlp import TextAnalyzer, fold
 from triage.textsplit import split_reply
 from triage.threads import strip_prefixes
@@ -144,7 +145,7 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
     """Category (calibrated probabilities over ``LABELS``) and hostility (0-3 score)."""
 
     def __init__(self, C: float = 20.0, hostility_alpha: float = 1.0, min_df: int = 2,
-                 char_ngrams: tuple[int, int] = (2, 5), style_weight: float = 1.0,
+                 char_ngrams: tuple[int, int] = (3, 5), style_weight: float = 1.0,
                  concepts: bool = True, char_weight: float = 1.0) -> None:
         self.C = C
         self.concepts = concepts
@@ -229,29 +230,18 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
         return model
 
 
-@dataclass(frozen=True, slots=True)
-class Prediction:
-    language: str
-    category: str
-    confidence: float
-    probabilities: dict[str, float]
-    hostility: int
-    hostility_score: float
-    entities: tuple[tuple[str, str], ...]
-
-
 def hostility_level(score: float) -> int:
     return int(min(3, max(0, math.floor(score + 0.5))))
 
 
-def predict(model: TriageClassifier, docs: Sequence[Prepared]) -> list[Prediction]:
+def predict(model: TriageClassifier, docs: Sequence[Prepared]) -> list[Classification]:
     if not docs:
         return []
     proba, scores = model.predict_both(docs)
     results = []
     for doc, row, score in zip(docs, proba, scores, strict=True):
         best = int(np.argmax(row))
-        results.append(Prediction(
+        results.append(Classification(
             language=doc.lang, category=LABELS[best], confidence=round(float(row[best]), 4),
             probabilities={label: round(float(p), 4) for label, p in zip(LABELS, row, strict=True)},
             hostility=hostility_level(float(score)), hostility_score=round(float(score), 3),

@@ -9,9 +9,10 @@ signature). ``message_files`` finds messages on disk for ``triage classify``:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from triage.classifier import Prediction, predict, prepare
+from triage.classifier import predict, prepare
 from triage.errors import TriageError
 from triage.mailbox import maildir_files
 from triage.message import Classification, Message
@@ -24,14 +25,14 @@ class MessageClassifier:
         self.model = model or load_model()
         self.analyzer = TextAnalyzer(self.model.lemma_tables)
 
-    def classify_text(self, subject: str, text: str, lang: str | None = None) -> Prediction:
+    def classify_text(self, subject: str, text: str, lang: str | None = None) -> Classification:
         return self.classify_texts([(subject, text, lang)])[0]
 
-    def classify_texts(self, items: Sequence[tuple[str, str, str | None]]) -> list[Prediction]:
+    def classify_texts(self, items: Sequence[tuple[str, str, str | None]]) -> list[Classification]:
         docs = [prepare(subject, text, self.analyzer, lang=lang) for subject, text, lang in items]
         return predict(self.model.classifier, docs)
 
-    def classify_messages(self, messages: Sequence[Message]) -> list[Prediction]:
+    def classify_messages(self, messages: Sequence[Message]) -> list[Classification]:
         return self.classify_texts([(m.subject, m.body, None) for m in messages])
 
     @property
@@ -41,12 +42,7 @@ class MessageClassifier:
 
     def classifications(self, messages: Sequence[Message]) -> list[Classification]:
         """Stored verdicts for client messages (the ingest ``Classifier``)."""
-        return [
-            Classification(language=p.language, category=p.category, confidence=p.confidence,
-                           probabilities=p.probabilities, hostility=p.hostility,
-                           hostility_score=p.hostility_score, model=self.model_id)
-            for p in self.classify_messages(messages)
-        ]
+        return [replace(p, model=self.model_id) for p in self.classify_messages(messages)]
 
 
 def message_files(paths: Sequence[str]) -> Iterator[Path]:

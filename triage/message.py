@@ -74,7 +74,9 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Classification:
-    """The classifier's verdict on a client's message, as stored."""
+    """The classifier's verdict on a client's message: category with its confidence
+    and all five probabilities, hostility (level and score), the entities found,
+    and which model said so."""
 
     language: str
     category: str
@@ -82,4 +84,5 @@ class Classification:
     probabilities: dict[str, float]
     hostility: int
     hostility_score: float
-    model: str
+    entities: tuple[tuple[str, str], ...] = ()
+    model: str = ""
