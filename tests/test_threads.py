@@ -116,7 +116,8 @@ def test_without_headers_the_subject_ties_a_thread_with_the_same_client(
     deliver(maildir, "INBOX", "5.a.h", mail("<g1@gmail.com>", "Ana P <ana.p@gmail.com>", ana,
                                             "Consulta sobre el dominio", T0))
     deliver(maildir, "INBOX", "6.a.h", mail("<g2@gmail.com>", "Juan <juan.r@gmail.com>", ana,
-                                            "RE: Consulta sobre el dominio", T0 + timedelta(hours=1)))
+                                            "RE: Consulta sobre el dominio",
+                                            T0 + timedelta(hours=1)))
     assert main(["ingest", "--config", str(config), "--no-progress"]) == 0
     threads = threads_of(config)
     assert threads["<c1@tienda.example>"] == threads["<n1@agency.example>"]
