@@ -213,8 +213,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         with Store(config.store.path) as store:
+            # --dry-run: the service's only write to a mailbox will be reply drafts,
+            # which this version does not write yet; nothing else needs holding back.
             service = Service(config, store, open_classifier(), mailbox_opener(config, store),
-                              stop=stop, dry_run=args.dry_run)
+                              stop=stop)
             report = service.run_once() if args.once else service.run_forever()
     finally:
         for sig, handler in previous.items():

@@ -73,13 +73,12 @@ class RunReport:
 class Service:
     def __init__(self, config: Config, store: Store, classifier: Classifier,
                  connect: Callable[[], Mailbox], stop: threading.Event | None = None,
-                 dry_run: bool = False, backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None) -> None:
         self.config = config
         self.store = store
         self.classifier = classifier
         self.connect = connect
         self.stop = stop or threading.Event()
-        self.dry_run = dry_run
         self.backoff = backoff or Backoff()
         self.report = RunReport()
         self._missing_warned: set[str] = set()
@@ -129,7 +128,7 @@ class Service:
         # Catch up on everything first: also what arrived during an outage.
         self.sync(mailbox, folders.all_read)
         notices_due = time.monotonic() + service.notices_seconds
-        use_idle = service.idle and getattr(mailbox, "can_idle", False)
+        use_idle = service.idle and mailbox.can_idle
         wait_for = service.idle_seconds if use_idle else service.poll_seconds
         while not self.stop.is_set():
             now = time.monotonic()

@@ -81,6 +81,11 @@ class Mailbox(Protocol):
         """The messages with these UIDs; ones that vanished meanwhile are left out."""
         ...
 
+    @property
+    def can_idle(self) -> bool:
+        """Whether the mailbox can tell of new mail as it arrives (IMAP IDLE)."""
+        ...
+
     def drafts_folder(self, configured: str) -> str:
         """Where drafts go: the server's \\Drafts folder if it names one, else ``configured``."""
         ...
@@ -186,6 +191,8 @@ class MaildirMailbox:
             box.add(message)
         except OSError as exc:
             raise MailboxError(f"cannot write a draft to {path}: {exc.strerror}") from None
+
+    can_idle = False
 
     def drafts_folder(self, configured: str) -> str:
         return configured
