@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from triage.config import Config
 from triage.errors import MailboxConnectionError, MailboxError
-from triage.ingest import Classifier, IngestReport, ingest
+from triage.ingest import Classifier, IngestReport, ingest, warn_missing
 from triage.mailbox import Mailbox
 from triage.store import Store
 
@@ -168,4 +168,4 @@ class Service:
         # Said once per run, not at every slow cycle.
         if folder not in self._missing_warned:
             self._missing_warned.add(folder)
-            log.warning("%s; skipping it", exc)
+            warn_missing(folder, exc)

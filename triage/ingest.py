@@ -166,7 +166,7 @@ def _log_triaged(folder: str, item: Fetched) -> None:
 MissingFolder = Callable[[str, MailboxError], None]
 
 
-def _warn_missing(folder: str, exc: MailboxError) -> None:
+def warn_missing(folder: str, exc: MailboxError) -> None:
     log.warning("%s; skipping it", exc)
 
 
@@ -175,7 +175,7 @@ def ingest(
     progress_factory: Callable[[str, int], Progress] | None = None,
     classifier: Classifier | None = None,
     folders: Sequence[str] | None = None,
-    on_missing: MissingFolder = _warn_missing,
+    on_missing: MissingFolder = warn_missing,
     stop: Callable[[], bool] | None = None,
 ) -> IngestReport:
     """Read ``folders`` (default: every configured folder). A missing notice or Sent

@@ -443,10 +443,7 @@ class ImapMailbox:
             "[mailbox] ca_file to its certificate")
 
     def _drop(self) -> None:
-        try:
-            self.client.shutdown()
-        except Exception:  # noqa: BLE001, S110 - the socket may be gone already
-            pass
+        _close_quietly(self.client)
 
 
 _NETWORK_ERRORS = (OSError, EOFError, imaplib.IMAP4.abort, ssl.SSLError)

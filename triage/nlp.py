@@ -43,8 +43,8 @@ _PREFIXED_CODE = r"^#?(?i:inv|fac|fat|ft|nf|fv|rec|cl|bill|ord)[-/#_]?\d{2,}[\w/
 _DOMAIN = r"^(?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?$"
 
 
-# Every entity pattern needs a digit, an "@" or a dotted name; text with none of
-# them is not run through the matcher at all.
+# Every entity pattern needs a digit, an "@" or a dotted name; the matcher only
+# looks near them, and text with none of them is not run through it at all.
 _MAY_HOLD_ENTITY = re.compile(r"\d+|@|[a-z0-9-]\.[a-z]{2}", re.IGNORECASE)
 _LEMMA_CACHE_SIZE = 200_000
 # The longest entity pattern is three tokens; a window this wide either side of a
@@ -95,8 +95,7 @@ class TextAnalyzer:
             for token in doc
             if not token.is_space and not token.is_punct
         )
-        entities = find_entities(doc) if _MAY_HOLD_ENTITY.search(text) else []
-        return Analysis(lemmas=lemmas, entities=tuple(entities))
+        return Analysis(lemmas=lemmas, entities=tuple(find_entities(doc)))
 
     def _lemma(self, word: str, lang: str) -> str:
         key = (lang, word)

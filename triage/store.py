@@ -229,10 +229,8 @@ class Store:
         now = _iso(datetime.now(UTC))
         with self.transaction():
             for item in items:
-                row_id, new = self._insert_message(item.message, item.kind, now)
+                row_id, new = self._insert_message(item.message, item.kind, now, item.thread)
                 added += new
-                if new and item.thread is not None:
-                    self._place_in_thread(row_id, item.message, item.thread)
                 if new and item.classification is not None:
                     self._insert_classification(row_id, item.classification, now)
                 self.db.execute(
@@ -247,7 +245,8 @@ class Store:
             )
         return added
 
-    def _insert_message(self, message: Message, kind: Kind, now: str) -> tuple[int, int]:
+    def _insert_message(self, message: Message, kind: Kind, now: str,
+                        thread: ThreadKeys | None = None) -> tuple[int, int]:
         found = self.db.execute(
             "SELECT id FROM messages WHERE message_id = ?", (message.message_id,)
         ).fetchone()
@@ -256,8 +255,8 @@ class Store:
         cursor = self.db.execute(
             """INSERT INTO messages(message_id, synthetic_id, kind, error, sender, sender_name,
                    date, date_flagged, subject, in_reply_to, refs, body, quoted, signature,
-                   attachments, automated, defects, size, ingested_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   attachments, automated, defects, size, ingested_at, thread_id, subject_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 clean(message.message_id),
                 int(message.synthetic_id),
@@ -278,9 +277,14 @@ class Store:
                 _json([clean(d) for d in message.defects]),
                 message.size,
                 now,
+                self._find_thread(message, thread) if thread else None,
+                thread.subject if thread else "",
             ),
         )
         row_id = int(cursor.lastrowid or 0)
+        if thread:
+            self.db.executemany("INSERT OR IGNORE INTO parties(message, party) VALUES (?, ?)",
+                                [(row_id, party) for party in thread.parties])
         rows = [
             (row_id, role, position, clean(a.email), clean(a.name), clean(a.domain))
             for role in ROLES
@@ -292,13 +296,6 @@ class Store:
             rows,
         )
         return row_id, 1
-
-    def _place_in_thread(self, row_id: int, message: Message, keys: ThreadKeys) -> None:
-        thread = self._find_thread(message, keys)
-        self.db.execute("UPDATE messages SET thread_id = ?, subject_key = ? WHERE id = ?",
-                        (thread, keys.subject, row_id))
-        self.db.executemany("INSERT OR IGNORE INTO parties(message, party) VALUES (?, ?)",
-                            [(row_id, party) for party in keys.parties])
 
     def _find_thread(self, message: Message, keys: ThreadKeys) -> str:
         # 1. The headers: the thread of the nearest referenced message we have...
@@ -326,14 +323,6 @@ class Store:
             if row:
                 return str(row[0])
         return keys.own
-
-    def thread_messages(self, thread_id: str) -> list[dict[str, Any]]:
-        """The messages of a thread, oldest first."""
-        rows = self.db.execute(
-            "SELECT m.*, t.category, t.hostility FROM messages m "
-            "LEFT JOIN triage t ON t.message = m.id WHERE m.thread_id = ? ORDER BY m.date, m.id",
-            (thread_id,))
-        return [dict(r) for r in rows]
 
     def _insert_classification(self, row_id: int, verdict: Classification, now: str) -> None:
         self.db.execute(
