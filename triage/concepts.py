@@ -119,22 +119,33 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
                  r"horario|calendar|calendario|videollamada|zoom|meet\b|teams",),
 }
 
-# One pass over the text: an alternation of named groups, one group per concept.
-# Every concept starts at the start of a word, checked once per position before
-# any alternative is tried; that keeps the pass fast and stops "culpa" matching
-# inside "disculpa". Question marks are counted directly.
-_PATTERN = re.compile(r"\b(?=\w)(?:" + "|".join(
-    f"(?P<{name}>" + "|".join(f"(?:{p})" for p in patterns) + ")"
-    for name, patterns in CONCEPTS.items()
-) + ")")
+def lexicon_pattern(lexicon: dict[str, tuple[str, ...]]) -> re.Pattern[str]:
+    """One pass over folded text for a whole lexicon: an alternation of named
+    groups, one per entry. Every entry starts at the start of a word, checked
+    once per position before any alternative is tried; that keeps the pass fast
+    and stops "culpa" matching inside "disculpa"."""
+    return re.compile(r"\b(?=\w)(?:" + "|".join(
+        f"(?P<{name}>" + "|".join(f"(?:{p})" for p in patterns) + ")"
+        for name, patterns in lexicon.items()
+    ) + ")")
+
+
+def lexicon_counts(pattern: re.Pattern[str], folded: str) -> dict[str, int]:
+    """How often each entry of a ``lexicon_pattern`` occurs in folded text."""
+    counts: dict[str, int] = {}
+    for match in pattern.finditer(folded):
+        name = match.lastgroup or ""
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+_PATTERN = lexicon_pattern(CONCEPTS)
 
 
 def concept_tokens(folded: str) -> list[str]:
-    """One ``__name__`` token per concept occurrence in folded text (at most three each)."""
-    counts: dict[str, int] = {}
-    for match in _PATTERN.finditer(folded):
-        name = match.lastgroup or ""
-        counts[name] = counts.get(name, 0) + 1
+    """One ``__name__`` token per concept occurrence in folded text (at most three
+    each); question marks are counted directly."""
+    counts = lexicon_counts(_PATTERN, folded)
     questions = folded.count("?")
     if questions:
         counts["question"] = questions

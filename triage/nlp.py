@@ -108,7 +108,12 @@ class TextAnalyzer:
         return found
 
     def tokenise(self, text: str, lang: str) -> Doc:
-        return _pipeline(SPACY_LANGS.get(lang, "xx"))(text)
+        return tokenise(text, lang)
+
+
+def tokenise(text: str, lang: str) -> Doc:
+    """``text`` as a spaCy Doc of the language's blank pipeline (built once)."""
+    return _pipeline(SPACY_LANGS.get(lang, "xx"))(text)
 
 
 @functools.cache

@@ -17,7 +17,7 @@ import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,9 +119,27 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX parties_party ON parties(party);
     """,
+    # 4: evidence (see evidence.py): the notices cited for each complaint, and
+    # when the search last ran (NULL: due, also after an earlier notice arrives).
+    """
+    ALTER TABLE triage ADD COLUMN evidence_at TEXT;
+    CREATE INDEX triage_evidence_due ON triage(message) WHERE evidence_at IS NULL;
+    CREATE TABLE evidence (
+        message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        rank INTEGER NOT NULL,
+        notice INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        score REAL NOT NULL,
+        excerpt TEXT NOT NULL,
+        reasons TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (message, rank)
+    );
+    CREATE INDEX messages_kind_date ON messages(kind, date);
+    """,
 )
 
 ROLES = ("to", "cc", "bcc", "reply_to")
+# How long before a complaint a provider's message can still be proof of it.
+PROOF_WINDOW = timedelta(days=400)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +251,8 @@ class Store:
                 added += new
                 if new and item.classification is not None:
                     self._insert_classification(row_id, item.classification, now)
+                if new and item.kind is Kind.PROVIDER:
+                    self._search_again_after(item)
                 self.db.execute(
                     "INSERT OR IGNORE INTO locations(folder, uidvalidity, uid, message) "
                     "VALUES (?, ?, ?, ?)",
@@ -324,6 +344,22 @@ class Store:
                 return str(row[0])
         return keys.own
 
+    def _search_again_after(self, item: Fetched) -> None:
+        """A provider message that arrives after later complaints of its client were
+        searched (Sent read after the inbox, mail imported late) may be their proof:
+        mark those complaints due for another evidence search."""
+        if item.thread is None or not item.thread.parties or item.message.date is None:
+            return
+        marks = ",".join("?" * len(item.thread.parties))
+        self.db.execute(
+            f"""UPDATE triage SET evidence_at = NULL
+                WHERE evidence_at IS NOT NULL AND message IN (
+                    SELECT m.id FROM parties p JOIN messages m ON m.id = p.message
+                    WHERE p.party IN ({marks}) AND m.kind = 'client'
+                      AND m.date > ? AND m.date <= ?)""",  # noqa: S608 - only placeholders
+            (*item.thread.parties, _iso(item.message.date),
+             _iso(item.message.date + PROOF_WINDOW)))
+
     def _insert_classification(self, row_id: int, verdict: Classification, now: str) -> None:
         self.db.execute(
             """INSERT INTO triage(message, language, category, confidence, probabilities,
@@ -347,6 +383,75 @@ class Store:
 
     def count_triaged(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM triage").fetchone()[0])
+
+    # --- evidence (evidence.py) -----------------------------------------------
+
+    def evidence_due(self, limit: int = 500) -> list[int]:
+        """Triaged messages whose evidence search has not run since it last could change."""
+        return [int(r[0]) for r in self.db.execute(
+            "SELECT message FROM triage WHERE evidence_at IS NULL ORDER BY message LIMIT ?",
+            (limit,))]
+
+    def complaint(self, row_id: int) -> dict[str, Any] | None:
+        row = self.db.execute(
+            """SELECT m.id, m.message_id, m.date, m.subject, m.body, m.sender, m.thread_id,
+                      t.category, t.probabilities
+               FROM messages m JOIN triage t ON t.message = m.id WHERE m.id = ?""",
+            (row_id,)).fetchone()
+        return dict(row) if row else None
+
+    def proof_candidates(self, party: str, address: str, before: datetime,
+                         limit: int = 300) -> list[dict[str, Any]]:
+        """The provider's messages to ``party`` (an organisation's domain or a free-mail
+        address) in the PROOF_WINDOW before ``before``, newest first; each says whether
+        it went to ``address`` itself and lists its recipients (to, cc, bcc)."""
+        rows = self.db.execute(
+            """SELECT m.id, m.message_id, m.date, m.subject, m.body, m.sender, m.thread_id,
+                      EXISTS(SELECT 1 FROM addresses a WHERE a.message = m.id
+                             AND a.email = ? AND a.role != 'reply_to') AS to_complainant
+               FROM parties p JOIN messages m ON m.id = p.message
+               WHERE p.party = ? AND m.kind = 'provider' AND m.date < ? AND m.date >= ?
+               ORDER BY m.date DESC LIMIT ?""",
+            (address, party, _iso(before), _iso(before - PROOF_WINDOW), limit)).fetchall()
+        found = []
+        for row in rows:
+            record = dict(row)
+            addresses = self._addresses(int(row["id"]))
+            record["recipients"] = [str(a) for role in ("to", "cc", "bcc")
+                                    for a in addresses[role]]
+            found.append(record)
+        return found
+
+    def save_evidence(self, row_id: int, cited: Sequence[dict[str, Any]]) -> None:
+        """Replace a complaint's evidence with ``cited`` (best first: notice message_id,
+        score, excerpt, reasons) and mark its search done."""
+        with self.transaction():
+            self.db.execute("DELETE FROM evidence WHERE message = ?", (row_id,))
+            for rank, item in enumerate(cited, start=1):
+                self.db.execute(
+                    """INSERT INTO evidence(message, rank, notice, score, excerpt, reasons)
+                       SELECT ?, ?, id, ?, ?, ? FROM messages WHERE message_id = ?""",
+                    (row_id, rank, float(item["score"]), clean(item["excerpt"]),
+                     _json(item.get("reasons", [])), item["message_id"]))
+            self.db.execute("UPDATE triage SET evidence_at = ? WHERE message = ?",
+                            (_iso(datetime.now(UTC)), row_id))
+
+    def evidence_of(self, row_id: int) -> list[dict[str, Any]]:
+        """A message's cited notices, best first, in the shape ``triage export`` shows."""
+        found = []
+        for row in self.db.execute(
+            """SELECT e.notice, e.score, e.excerpt, e.reasons, m.message_id, m.date, m.subject
+               FROM evidence e JOIN messages m ON m.id = e.notice
+               WHERE e.message = ? ORDER BY e.rank""", (row_id,)):
+            addresses = self._addresses(int(row["notice"]))
+            found.append({
+                "message_id": row["message_id"], "date": row["date"],
+                "subject": row["subject"],
+                "recipients": [str(a) for role in ("to", "cc", "bcc") for a in addresses[role]],
+                "excerpt": row["excerpt"], "score": round(float(row["score"]), 3),
+                "reasons": json.loads(row["reasons"]),
+            })
+        return found
 
     # --- Maildir UIDs (the UidRegistry of mailbox.MaildirMailbox) -----------
 

@@ -1,0 +1,517 @@
+"""Evidence: the provider's earlier messages that answer a client's complaint.
+
+For a complaint (a client message the classifier did not call ``other``) the
+candidates are the provider's own messages sent to the same client before the
+complaint: to the complainant's address or to anyone at their organisation
+(the office manager, the accounts address), in To, Cc or Bcc. The store finds
+them through the ``parties`` index (see threads.party).
+
+Each candidate is scored on what it shares with the complaint, and why:
+
+- subject matter: the topics of topics.py, which bridge the complaint's words
+  and the notice's across the three languages ("sin correo toda la noche" and
+  "ventana de mantenimiento del servidor de correo" share mail + interruption);
+- words: the rarer words both use (server names, products, places), folded;
+- entities: the same invoice or reference code, amount or date; a notice about
+  another invoice of the same series is a contradiction, not a match;
+- timing: an event the notice announced for the days just before the complaint;
+  how long before the complaint it was sent;
+- the kind of notice the category calls for (billing for payment excuses,
+  announcements for accusations, proposals and terms for scope creep); marketing
+  is never proof;
+- who it went to (the complainant's own address counts a little more than a
+  colleague's) and whether it is the provider's earlier word in the same thread.
+
+A notice made stale by a later one before the complaint (rescheduled,
+corrected, a new version of the proposal) is dropped. Only candidates above a
+threshold are cited, at most three, best first: citing an unrelated notice in a
+reply is worse than citing nothing, and genuine faults (the provider's to fix)
+need much stronger proof.
+
+The weights and thresholds were set on the scenarios in
+corpus/evidence_scenarios/es_pt.jsonl and are measured on the others
+(bench/evidence.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
+from spacy.lang.es.stop_words import STOP_WORDS as ES_STOP
+from spacy.lang.pt.stop_words import STOP_WORDS as PT_STOP
+
+from triage.language import detect_language
+from triage.nlp import find_entities, fold, tokenise
+from triage.store import Store
+from triage.threads import party, strip_prefixes
+from triage.topics import marks, notice_types, topics
+
+log = logging.getLogger(__name__)
+
+MAX_EVIDENCE = 3
+EXCERPT_CHARS = 240
+CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault")
+
+# What each category's proof is about: how much a topic shared with the
+# complaint counts, and which topics make a notice the right kind.
+_TOPIC_WEIGHT: dict[str, dict[str, float]] = {
+    "accusation": {"interruption": 1.0, "mail": 0.8, "web": 0.8, "domain": 1.0,
+                   "access": 1.0, "data": 0.8, "devices": 0.6, "suspension": 1.0,
+                   "overdue": 0.6, "deadline": 0.8, "price": 1.0, "hours": 0.5},
+    "payment_excuse": {"billing": 1.0, "overdue": 1.0, "suspension": 1.0, "price": 0.6,
+                       "agreement": 0.5},
+    "scope_creep": {"agreement": 1.0, "deadline": 0.8, "hours": 0.8, "move": 0.8,
+                    "content": 0.8, "seo": 0.8, "translation": 0.6, "design": 0.8,
+                    "software": 0.6, "accounting": 0.6, "devices": 0.5},
+    "genuine_fault": {"interruption": 1.0, "mail": 0.8, "web": 0.8, "domain": 1.0,
+                      "access": 1.0, "data": 0.8, "devices": 0.6},
+}
+# How well each type of notice (its subject, see topics.NOTICE_TYPES; "reply" for
+# the provider's answer in a conversation) fits each category's proof.
+_TYPE_FIT: dict[str, dict[str, float]] = {
+    "accusation": {"announcement": 1.0, "reply": 0.7, "agreement": 0.6, "billing": 0.2},
+    "payment_excuse": {"billing": 1.0, "reply": 0.6, "agreement": 0.5, "announcement": 0.3},
+    "scope_creep": {"agreement": 1.0, "reply": 0.6, "announcement": 0.4, "billing": 0.1},
+    "genuine_fault": {"announcement": 0.5, "reply": 0.3, "agreement": 0.3},
+}
+# Cite a candidate scoring at least this (per category; genuine faults are the
+# provider's to fix and need far stronger proof)...
+_THRESHOLD = {"accusation": -0.5, "payment_excuse": -0.5, "scope_creep": -0.5,
+              "genuine_fault": 2.5}
+# ...and no further than this behind the best candidate.
+_BEHIND = 1.0
+
+_BILLING_SENDERS = re.compile(
+    r"^(factura|fatura|billing|invoice|financ|cobr|cartera|contab|account|pago|pagamento|"
+    r"payment|tesorer|tesour|administraci)", re.IGNORECASE)
+# Reference codes: "INV-88213", "NC-2026-0311", "COT-RS-2291" (an upper-case series,
+# a hyphen, digits); "NF 3345", "FT 2026/77", "B 0003-00000412" (a short upper-case
+# series, a space, a number of three digits or more, or with a slash or a hyphen);
+# "#20260712". Currencies and taxes before an amount ("EUR 114") are not series.
+_CODE = re.compile(
+    r"(?<![\w/-])(?:([A-Z][A-Z0-9]{0,5}(?:-[A-Z0-9]{1,6})*-\d[\d/-]*\d)"
+    r"|(?!(?:EUR|USD|BRL|MXN|GBP|INR|ARS|CLP|COP|PEN|VAT|IVA|R|RS|US) )"
+    r"([A-Z]{1,4} (?:\d{3,}|\d+[/-]\d+)(?:[/-]\d+)*)|#(\d{4,}))(?![\w/-])")
+_WORD = re.compile(r"[a-z0-9][a-z0-9-]{2,}[a-z0-9]")
+_MAIL_WORDS = frozenset("""
+hola ola hello dear estimado estimada estimados prezado prezada prezados caro cara saludo
+saludos cumprimentos regards best kind thanks gracias obrigado obrigada equipo equipe team
+cliente clientes client clients customer customers senor senora senhor senhora atentamente
+cordialmente abraco abrazo buenos buenas bom boa good morning tardes dias favor please
+mensaje mensagem message correo mail email asunto assunto subject adjunto anexo attached
+attachment quedamos ficamos disposicion disposicao duda dudas duvida duvidas question questions
+""".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What ranking compares of one message's text."""
+
+    lang: str
+    topics: Mapping[str, int]
+    words: frozenset[str]
+    codes: frozenset[str]
+    amounts: frozenset[str]
+    dates: frozenset[str]  # "MM-DD"
+    domains: frozenset[str]
+    marks: frozenset[str]
+    head_marks: frozenset[str]  # marks in the subject and opening lines
+    types: frozenset[str]  # what the subject says the message is (topics.NOTICE_TYPES)
+    reply: bool  # the subject is a reply's ("Re: ...")
+
+
+@dataclass(frozen=True, slots=True)
+class Complaint:
+    message_id: str
+    date: datetime
+    subject: str
+    body: str
+    sender: str
+    thread_id: str | None
+    probabilities: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A provider message that went to the complainant's side before the complaint."""
+
+    row: int
+    message_id: str
+    date: datetime
+    subject: str
+    body: str
+    sender: str
+    recipients: tuple[str, ...]  # to, cc and bcc, in that order
+    thread_id: str | None
+    to_complainant: bool  # the complainant's own address, not only their organisation
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One cited notice: what a person (and a reply draft) needs to point at it."""
+
+    message_id: str
+    date: str  # ISO 8601
+    subject: str
+    recipients: tuple[str, ...]
+    excerpt: str
+    score: float
+    reasons: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"message_id": self.message_id, "date": self.date, "subject": self.subject,
+                "recipients": list(self.recipients), "excerpt": self.excerpt,
+                "score": round(self.score, 3), "reasons": list(self.reasons)}
+
+
+@dataclass(slots=True)
+class _Scored:
+    candidate: Candidate
+    profile: Profile
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    return frozenset(fold(w) for w in (*ES_STOP, *PT_STOP, *EN_STOP)) | _MAIL_WORDS
+
+
+def profile(subject: str, body: str, lang: str | None = None) -> Profile:
+    """The comparable parts of a message: topics, words, entities and marks."""
+    text = f"{subject}\n{body}"
+    folded = fold(text)
+    lang = lang or detect_language(body, subject)
+    entities = find_entities(tokenise(text, lang))
+    codes = {_code(m.group(1) or m.group(2) or m.group(3)) for m in _CODE.finditer(text)}
+    # "factura 412", "fatura 2026/0412": numbers the entity matcher saw named as invoices.
+    codes |= {_code(e.value) for e in entities if e.kind == "invoice"}
+    codes = {c for c in codes if not _looks_like_date(c) and not _is_year_label(c)}
+    stop = _stop_words()
+    head = fold(f"{subject}\n{body[:300]}")
+    return Profile(
+        lang=lang,
+        topics=topics(folded),
+        words=frozenset(w for w in _WORD.findall(folded)
+                        if w not in stop and not w.isdigit()),
+        codes=frozenset(codes),
+        amounts=frozenset(e.value for e in entities if e.kind == "amount"),
+        dates=frozenset(e.value for e in entities if e.kind == "date"
+                        and re.fullmatch(r"\d\d-\d\d", e.value)),
+        domains=frozenset(e.value for e in entities if e.kind == "domain"),
+        marks=frozenset(marks(folded)),
+        head_marks=frozenset(marks(head)),
+        types=frozenset(notice_types(fold(strip_prefixes(subject)))),
+        reply=strip_prefixes(subject) != subject.strip(),
+    )
+
+
+def _code(text: str) -> str:
+    return re.sub(r"[\s#]+", "-", text.strip().lstrip("#")).upper()
+
+
+def _looks_like_date(code: str) -> bool:
+    return bool(re.fullmatch(r"(?:19|20)\d\d|\d{1,4}[/-]\d{1,2}(?:[/-]\d{1,4})?", code))
+
+
+def _is_year_label(code: str) -> bool:
+    """"IRPF-2026", "PLAN-2026": a name and a year, not a reference."""
+    return bool(re.fullmatch(r"[A-Z]+-(?:19|20)\d\d", code))
+
+
+def _split_code(code: str) -> tuple[str, str]:
+    """A code's series and number: "A-2026-031" → ("A-2026-", "31"); "412" → ("", "412")."""
+    match = re.match(r"^(.*?)(\d+)$", code)
+    if not match:
+        return code, ""
+    return match.group(1), match.group(2).lstrip("0") or "0"
+
+
+def _codes_relation(own: frozenset[str], other: frozenset[str]) -> int:
+    """1 when both name the same reference, -1 when they name different ones of the
+    same series (a reminder for invoice 1041 is no proof about 1042), else 0."""
+    if not own or not other:
+        return 0
+    mine = {_split_code(c) for c in own}
+    theirs = {_split_code(c) for c in other}
+    if mine & theirs:
+        return 1
+    # A bare number ("factura 412") matches the same number in a full code.
+    numbers = {n for _, n in theirs}
+    if any(series == "" and number in numbers for series, number in mine) or any(
+            series == "" and number in {n for _, n in mine} for series, number in theirs):
+        return 1
+    if {s for s, _ in mine} & {s for s, _ in theirs}:
+        return -1
+    return 0
+
+
+def category_weights(probabilities: Mapping[str, float]) -> dict[str, float]:
+    """The complaint's categories other than ``other``, renormalised to sum to 1."""
+    weights = {c: max(0.0, float(probabilities.get(c, 0.0))) for c in CATEGORIES}
+    total = sum(weights.values())
+    if total <= 0:
+        return {}
+    return {c: w / total for c, w in weights.items() if w > 0}
+
+
+# How much each feature (see _features) counts. Fitted by logistic regression on
+# the candidates of the tuning scenarios (bench/evidence.py), rounded; the code
+# features, which those complaints seldom have, were set by hand.
+WEIGHTS: dict[str, float] = {
+    "topics": 0.9, "type_fit": 1.5, "words": 1.3, "same_code": 2.0, "other_code": -1.5,
+    "same_amount": 1.0, "same_date": 0.5, "event_before": 0.75, "age": -0.1,
+    "to_complainant": 0.6, "same_thread": 0.8, "marketing": -1.1, "receipt": -1.6,
+}
+_BIAS = -2.8
+# A notice that names the same reference as the best one, or is in its thread, is
+# part of the same story (the invoice behind the reminder): it counts this much more.
+_LINKED = 1.0
+
+
+def rank(complaint: Complaint, candidates: Iterable[Candidate],
+         profiles: Mapping[int, Profile] | None = None) -> list[Evidence]:
+    """The candidates that prove the provider's position, best first (at most three);
+    an empty list when nothing is convincing."""
+    weights = category_weights(complaint.probabilities)
+    if not weights:
+        return []
+    own = profile(complaint.subject, complaint.body)
+    scored = [_Scored(c, (profiles or {}).get(c.row) or profile(c.subject, c.body))
+              for c in candidates if c.date < complaint.date]
+    scored = _drop_superseded(scored)
+    rarity = _word_rarity(own, [s.profile for s in scored])
+    for item in scored:
+        features = _features(item, own, complaint, weights, rarity)
+        item.score = _BIAS + sum(WEIGHTS[name] * value for name, value in features.items())
+    scored.sort(key=lambda s: (-s.score, -s.candidate.date.timestamp()))
+    if scored:
+        _link(scored[0], scored[1:])
+        scored.sort(key=lambda s: (-s.score, -s.candidate.date.timestamp()))
+    threshold = sum(w * _THRESHOLD[c] for c, w in weights.items())
+    best = scored[0].score if scored else 0.0
+    cited = [s for s in scored if s.score >= threshold and s.score >= best - _BEHIND]
+    return [_evidence(s) for s in cited[:MAX_EVIDENCE]]
+
+
+def _link(best: _Scored, others: Iterable[_Scored]) -> None:
+    for item in others:
+        same_thread = bool(best.candidate.thread_id) and (
+            item.candidate.thread_id == best.candidate.thread_id)
+        if same_thread or _codes_relation(best.profile.codes, item.profile.codes) > 0:
+            item.score += _LINKED
+            item.reasons.append("part of the same matter as the best match")
+
+
+def _word_rarity(own: Profile, others: list[Profile]) -> dict[str, float]:
+    """Inverse document frequency of the complaint's words among the client's
+    notices: the client's name and the provider's sign-off are in all of them and
+    say nothing; a server's name in one of them says a lot."""
+    count = len(others) + 1
+    return {w: math.log((count + 1) / (1 + sum(w in p.words for p in others)))
+            for w in own.words}
+
+
+def notice_kinds(notice: Profile, sender: str) -> set[str]:
+    """What a notice is: one of billing, agreement or announcement (in that order:
+    "Invoice for the maintenance plan" is billing), from its subject or a billing
+    sender, and "reply" for an answer in a conversation."""
+    kinds = set(notice.types)
+    if _BILLING_SENDERS.match(sender):
+        kinds.add("billing")
+    primary = next((k for k in ("billing", "agreement", "announcement") if k in kinds), None)
+    found = {primary} if primary else set()
+    if notice.reply:
+        found.add("reply")
+    return found
+
+
+def _features(item: _Scored, own: Profile, complaint: Complaint,
+              weights: Mapping[str, float], rarity: Mapping[str, float]) -> dict[str, float]:
+    notice, cand = item.profile, item.candidate
+    reasons = item.reasons
+    found: dict[str, float] = {}
+    # Subject matter, weighted by what the category's proof is about.
+    shared = set(own.topics) & set(notice.topics)
+    found["topics"] = min(3.0, sum(
+        w * sum(_TOPIC_WEIGHT[c].get(t, 0.0) for t in shared) for c, w in weights.items()))
+    if shared:
+        reasons.append("about " + ", ".join(sorted(shared)))
+    # The right kind of notice for the category.
+    types = notice_kinds(notice, cand.sender)
+    found["type_fit"] = sum(w * max((_TYPE_FIT[c].get(t, 0.0) for t in types), default=0.0)
+                            for c, w in weights.items())
+    # Words both use, weighted by how rare they are among this client's notices.
+    common = own.words & notice.words
+    if common:
+        found["words"] = min(5.0, sum(rarity[w] for w in common)) / 5
+        if found["words"] >= 0.3:
+            telling = sorted(common, key=lambda w: -rarity[w])[:5]
+            reasons.append("shares the words " + ", ".join(telling))
+    # Entities.
+    relation = _codes_relation(own.codes, notice.codes)
+    if relation > 0:
+        found["same_code"] = 1.0
+        reasons.append("mentions " + ", ".join(sorted(own.codes & notice.codes)
+                                                or sorted(notice.codes)[:2]))
+    elif relation < 0:
+        found["other_code"] = 1.0
+        reasons.append("about another reference of the same series")
+    if own.amounts & notice.amounts:
+        found["same_amount"] = 1.0
+        reasons.append("the same amount")
+    if own.dates & notice.dates:
+        found["same_date"] = 1.0
+    if _announced_just_before(notice, complaint.date):
+        found["event_before"] = 1.0
+        reasons.append("announced an event in the days before the complaint")
+    # Timing: the older, the less it says about this complaint.
+    days = (complaint.date - cand.date).total_seconds() / 86400
+    found["age"] = math.log1p(max(days, 0.0) / 30)
+    # Who it went to; the provider's own earlier word in this conversation.
+    found["to_complainant"] = float(cand.to_complainant)
+    if complaint.thread_id and cand.thread_id == complaint.thread_id:
+        found["same_thread"] = 1.0
+        reasons.append("earlier in the same thread")
+    # Marketing is never proof; a receipt only proves what was paid.
+    if "marketing" in notice.marks and "marketing" not in own.marks:
+        found["marketing"] = 1.0
+    if "paid" in notice.head_marks and relation <= 0:
+        found["receipt"] = 1.0
+    return found
+
+
+def _announced_just_before(notice: Profile, when: datetime) -> bool:
+    for value in notice.dates:
+        month, day = int(value[:2]), int(value[3:])
+        for year in (when.year, when.year - 1):
+            try:
+                event = when.replace(year=year, month=month, day=day)
+            except ValueError:
+                continue
+            if timedelta(days=-1) <= when - event <= timedelta(days=4):
+                return True
+    return False
+
+
+def _drop_superseded(scored: list[_Scored]) -> list[_Scored]:
+    """Without the notices a later one (still before the complaint) changed: a
+    rescheduled maintenance, a corrected invoice, a new version of a proposal."""
+    stale: set[int] = set()
+    for later in scored:
+        if "paid" in later.profile.head_marks:
+            # A receipt settles the invoice it names: that invoice proves nothing now.
+            stale.update(e.candidate.row for e in scored
+                         if e.candidate.date < later.candidate.date
+                         and _codes_relation(e.profile.codes, later.profile.codes) > 0)
+        if "change" not in later.profile.head_marks:
+            continue
+        for earlier in scored:
+            if earlier.candidate.date >= later.candidate.date or earlier.candidate.row in stale:
+                continue
+            if _same_matter(earlier, later):
+                stale.add(earlier.candidate.row)
+    return [s for s in scored if s.candidate.row not in stale]
+
+
+def _same_matter(a: _Scored, b: _Scored) -> bool:
+    if a.candidate.thread_id and a.candidate.thread_id == b.candidate.thread_id:
+        return True
+    pa, pb = a.profile, b.profile
+    if _codes_relation(pa.codes, pb.codes) > 0:
+        return True
+    if not pa.words or not pb.words:
+        return False
+    overlap = len(pa.words & pb.words) / math.sqrt(len(pa.words) * len(pb.words))
+    return overlap >= 0.25 and bool(set(pa.topics) & set(pb.topics))
+
+
+def _evidence(item: _Scored) -> Evidence:
+    cand = item.candidate
+    return Evidence(
+        message_id=cand.message_id,
+        date=cand.date.isoformat(timespec="seconds"),
+        subject=cand.subject,
+        recipients=cand.recipients,
+        excerpt=excerpt(cand.body),
+        score=item.score,
+        reasons=tuple(item.reasons),
+    )
+
+
+def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
+    """The notice's opening, on one line, cut at a word: enough to recognise it."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    # A greeting line ("Hola, Marta:") says nothing; skip it when more follows.
+    if len(lines) > 1 and len(lines[0]) < 40 and lines[0].rstrip().endswith((":", ",")):
+        lines = lines[1:]
+    text = " ".join(" ".join(lines).split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+class EvidenceFinder:
+    """Runs the search for every complaint that is due, keeping the profiles of the
+    notices it has read (they are compared with many complaints)."""
+
+    def __init__(self, cache_size: int = 20_000) -> None:
+        # Keyed by Message-ID, which names one message in any store.
+        self._profiles: dict[str, Profile] = {}
+        self._cache_size = cache_size
+
+    def find(self, store: Store, row_id: int) -> list[Evidence] | None:
+        """The evidence for one stored, triaged message; None when it is not one."""
+        record = store.complaint(row_id)
+        if record is None:
+            return None
+        if record["category"] == "other" or not record["sender"]:
+            return []
+        complaint = Complaint(
+            message_id=record["message_id"], date=datetime.fromisoformat(record["date"]),
+            subject=record["subject"], body=record["body"], sender=record["sender"],
+            thread_id=record["thread_id"], probabilities=json.loads(record["probabilities"]))
+        rows = store.proof_candidates(party(complaint.sender), complaint.sender,
+                                      complaint.date)
+        candidates = [Candidate(
+            row=int(r["id"]), message_id=r["message_id"], date=datetime.fromisoformat(r["date"]),
+            subject=r["subject"], body=r["body"], sender=r["sender"] or "",
+            recipients=tuple(r["recipients"]), thread_id=r["thread_id"],
+            to_complainant=bool(r["to_complainant"])) for r in rows]
+        return rank(complaint, candidates, self._profiles_of(candidates))
+
+    def _profiles_of(self, candidates: Iterable[Candidate]) -> dict[int, Profile]:
+        found = {}
+        for cand in candidates:
+            known = self._profiles.get(cand.message_id)
+            if known is None:
+                if len(self._profiles) >= self._cache_size:
+                    self._profiles.clear()
+                known = self._profiles[cand.message_id] = profile(cand.subject, cand.body)
+            found[cand.row] = known
+        return found
+
+    def update(self, store: Store, stop: Callable[[], bool] | None = None) -> int:
+        """Search for every complaint that is due; returns how many were searched."""
+        done = 0
+        while not (stop and stop()):
+            due = store.evidence_due()
+            if not due:
+                break
+            for row_id in due:
+                if stop and stop():
+                    break
+                found = self.find(store, row_id) or []
+                store.save_evidence(row_id, [e.as_dict() for e in found])
+                done += 1
+        if done:
+            log.debug("evidence searched for %d messages", done)
+        return done
