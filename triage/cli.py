@@ -29,10 +29,12 @@ from triage.export import export_rows, write_csv, write_jsonl
 from triage.ingest import Progress, ingest
 from triage.mailbox import ImapMailbox, Mailbox, MaildirMailbox
 from triage.message import Kind
+from triage.show import gather, printable, render
 from triage.store import Store
 
 if TYPE_CHECKING:
     from triage.classify import MessageClassifier
+    from triage.evidence import EvidenceFinder
 
 log = logging.getLogger("triage")
 
@@ -87,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
                      help="output format (default: jsonl)")
     sub.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    sub = command("show", "Show one stored message with its thread and the evidence found "
+                  "for it: the notices already sent to this client that answer it.", cmd_show)
+    sub.add_argument("message_id", metavar="MESSAGE_ID",
+                     help="the message's Message-ID, with or without <>")
+    sub.add_argument("--json", action="store_true", help="print it as one JSON object")
     sub = command("list", "Show the stored messages, newest first, one line each: a client's "
                   "message with its category and hostility (0-3), others by kind.", cmd_list)
     sub.add_argument("--limit", type=int, default=50, metavar="N",
@@ -200,6 +207,12 @@ def open_classifier() -> MessageClassifier:
     return MessageClassifier()
 
 
+def open_evidence() -> EvidenceFinder:
+    from triage.evidence import EvidenceFinder
+
+    return EvidenceFinder()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from triage.daemon import Service
 
@@ -216,7 +229,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             # --dry-run: the service's only write to a mailbox will be reply drafts,
             # which this version does not write yet; nothing else needs holding back.
             service = Service(config, store, open_classifier(), mailbox_opener(config, store),
-                              stop=stop)
+                              stop=stop, evidence=open_evidence())
             report = service.run_once() if args.once else service.run_forever()
     finally:
         for sig, handler in previous.items():
@@ -255,7 +268,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
                 return advance
 
-            report = ingest(mailbox, store, config, progress_factory, classifier)
+            report = ingest(mailbox, store, config, progress_factory, classifier,
+                            evidence=open_evidence())
             for bar in bars:
                 bar.close()
         finally:
@@ -295,6 +309,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+
+    config = load(args)
+    with Store(config.store.path) as store:
+        shown = gather(store, args.message_id)
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+    else:
+        print(render(shown))
+    return EXIT_OK
+
+
 def _print_table(rows: list[dict[str, object]], out: TextIO) -> None:
     if not rows:
         print("no messages stored yet: run 'triage ingest' first", file=out)
@@ -311,7 +337,7 @@ def _print_table(rows: list[dict[str, object]], out: TextIO) -> None:
 
 
 def _fit(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from triage.config import Config
 from triage.errors import MailboxConnectionError, MailboxError
-from triage.ingest import Classifier, IngestReport, ingest, warn_missing
+from triage.ingest import Classifier, EvidenceSearch, IngestReport, ingest, warn_missing
 from triage.mailbox import Mailbox
 from triage.store import Store
 
@@ -63,20 +63,23 @@ class RunReport:
     triaged: int = 0
     unreadable: int = 0
     outages: int = 0
+    searched: int = 0
 
     def count(self, report: IngestReport) -> None:
         self.added += report.added
         self.triaged += report.triaged
         self.unreadable += report.unreadable
+        self.searched += report.searched
 
 
 class Service:
     def __init__(self, config: Config, store: Store, classifier: Classifier,
                  connect: Callable[[], Mailbox], stop: threading.Event | None = None,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None, evidence: EvidenceSearch | None = None) -> None:
         self.config = config
         self.store = store
         self.classifier = classifier
+        self.evidence = evidence
         self.connect = connect
         self.stop = stop or threading.Event()
         self.backoff = backoff or Backoff()
@@ -117,7 +120,8 @@ class Service:
 
     def sync(self, mailbox: Mailbox, folders: tuple[str, ...]) -> IngestReport:
         report = ingest(mailbox, self.store, self.config, classifier=self.classifier,
-                        folders=folders, on_missing=self._missing, stop=self.stop.is_set)
+                        folders=folders, on_missing=self._missing, stop=self.stop.is_set,
+                        evidence=self.evidence)
         self.report.count(report)
         return report
 

@@ -84,7 +84,7 @@ _TYPE_FIT: dict[str, dict[str, float]] = {
 }
 # Cite a candidate scoring at least this (per category; genuine faults are the
 # provider's to fix and need far stronger proof)...
-_THRESHOLD = {"accusation": -0.5, "payment_excuse": -0.5, "scope_creep": -0.5,
+_THRESHOLD = {"accusation": 0.0, "payment_excuse": 0.0, "scope_creep": 0.0,
               "genuine_fault": 2.5}
 # ...and no further than this behind the best candidate.
 _BEHIND = 1.0
@@ -328,7 +328,7 @@ def notice_kinds(notice: Profile, sender: str) -> set[str]:
     if _BILLING_SENDERS.match(sender):
         kinds.add("billing")
     primary = next((k for k in ("billing", "agreement", "announcement") if k in kinds), None)
-    found = {primary} if primary else set()
+    found: set[str] = {primary} if primary else set()
     if notice.reply:
         found.add("reply")
     return found

@@ -38,7 +38,8 @@ def export_rows(store: Store) -> Iterator[dict[str, Any]]:
             "confidence": record.get("confidence"),
             "hostility": record.get("hostility"),
             "thread_id": record.get("thread_id"),
-            "evidence": record.get("evidence") or [],
+            "evidence": store.evidence_of(int(record["id"])) if record.get("category")
+            else [],
             "draft": record.get("draft"),
         }
 

@@ -39,6 +39,12 @@ class Classifier(Protocol):
     def classifications(self, messages: Sequence[Message]) -> list[Classification]: ...
 
 
+class EvidenceSearch(Protocol):
+    """Finds the notices that answer each triaged complaint (evidence.EvidenceFinder)."""
+
+    def update(self, store: Store, stop: Callable[[], bool] | None = None) -> int: ...
+
+
 @dataclass(slots=True)
 class FolderReport:
     folder: str
@@ -52,6 +58,7 @@ class FolderReport:
 @dataclass(slots=True)
 class IngestReport:
     folders: list[FolderReport] = field(default_factory=list)
+    searched: int = 0  # complaints whose evidence was searched
 
     @property
     def added(self) -> int:
@@ -177,9 +184,12 @@ def ingest(
     folders: Sequence[str] | None = None,
     on_missing: MissingFolder = warn_missing,
     stop: Callable[[], bool] | None = None,
+    evidence: EvidenceSearch | None = None,
 ) -> IngestReport:
     """Read ``folders`` (default: every configured folder). A missing notice or Sent
-    folder is reported to ``on_missing`` and skipped; a missing inbox is an error."""
+    folder is reported to ``on_missing`` and skipped; a missing inbox is an error.
+    Then search the evidence of every complaint that is due: after all the folders,
+    because on a first sync the inbox is read before the Sent folder that answers it."""
     report = IngestReport()
     for folder in folders if folders is not None else config.folders.all_read:
         if stop is not None and stop():
@@ -195,6 +205,8 @@ def ingest(
         progress = progress_factory(folder, len(uids)) if progress_factory else None
         report.folders.append(ingest_folder(
             mailbox, store, config, folder, uidvalidity, uids, progress, classifier, stop))
+    if evidence is not None and not (stop is not None and stop()):
+        report.searched = evidence.update(store, stop)
     return report
 
 

@@ -386,6 +386,28 @@ class Store:
 
     # --- evidence (evidence.py) -----------------------------------------------
 
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        """One stored message by Message-ID (angle brackets optional), with its verdict,
+        first folder and addresses."""
+        wanted = message_id.strip()
+        if not wanted.startswith("<"):
+            wanted = f"<{wanted}>"
+        row = self.db.execute(
+            f"{_MESSAGE_SELECT} WHERE m.message_id IN (?, ?)",  # noqa: S608 - constant
+            (wanted, wanted[1:-1])).fetchone()
+        return self._record(row) if row else None
+
+    def thread(self, thread_id: str) -> list[dict[str, Any]]:
+        """Every stored message of a thread, oldest first."""
+        rows = self.db.execute(f"{_MESSAGE_SELECT} WHERE m.thread_id = ? "  # noqa: S608
+                               "ORDER BY m.date, m.id", (thread_id,)).fetchall()
+        return [self._record(row) for row in rows]
+
+    def _record(self, row: sqlite3.Row) -> dict[str, Any]:
+        record = dict(row)
+        record["addresses"] = self._addresses(int(row["id"]))
+        return record
+
     def evidence_due(self, limit: int = 500) -> list[int]:
         """Triaged messages whose evidence search has not run since it last could change."""
         return [int(r[0]) for r in self.db.execute(
@@ -497,17 +519,8 @@ class Store:
 
     def iter_messages(self) -> Iterator[dict[str, Any]]:
         """Every stored message as a dict, oldest first, with its first folder."""
-        rows = self.db.execute(
-            """SELECT m.*, (SELECT folder FROM locations l WHERE l.message = m.id
-                             ORDER BY l.rowid LIMIT 1) AS folder,
-                      t.language, t.category, t.confidence, t.hostility
-               FROM messages m LEFT JOIN triage t ON t.message = m.id
-               ORDER BY m.date, m.id"""
-        )
-        for row in rows:
-            record = dict(row)
-            record["addresses"] = self._addresses(int(row["id"]))
-            yield record
+        for row in self.db.execute(f"{_MESSAGE_SELECT} ORDER BY m.date, m.id"):  # noqa: S608
+            yield self._record(row)
 
     def _addresses(self, row_id: int) -> dict[str, list[Address]]:
         found: dict[str, list[Address]] = {role: [] for role in ROLES}
@@ -520,6 +533,14 @@ class Store:
 
     def integrity_check(self) -> str:
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+# A stored message with its first folder and its verdict (NULLs when not triaged).
+_MESSAGE_SELECT = """
+    SELECT m.*, (SELECT folder FROM locations l WHERE l.message = m.id
+                 ORDER BY l.rowid LIMIT 1) AS folder,
+           t.language, t.category, t.confidence, t.hostility
+    FROM messages m LEFT JOIN triage t ON t.message = m.id"""
 
 
 class _Transaction:

@@ -1,0 +1,115 @@
+"""``triage show``: one stored message with its thread and its evidence, for a person.
+
+Everything printed that came from a mailbox goes through ``printable`` first:
+a subject or body with terminal escape sequences must not drive the terminal
+of the person reading it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from triage.errors import TriageError
+from triage.message import Address
+from triage.store import Store
+
+_KEEP = frozenset("\n\t")
+
+
+def printable(text: str | None) -> str:
+    """``text`` with control and format characters (ESC, BEL, bidi overrides...) shown as
+    U+FFFD, so that mail cannot drive a terminal; newlines and tabs are kept."""
+    if not text:
+        return ""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf")
+                   else "\ufffd" for ch in text)
+
+
+def gather(store: Store, message_id: str) -> dict[str, Any]:
+    """The message, its thread (oldest first) and its evidence, as plain data."""
+    record = store.message(message_id)
+    if record is None:
+        raise TriageError(f"no stored message has the Message-ID {message_id}: "
+                          "'triage list' or 'triage export' shows them")
+    thread = store.thread(record["thread_id"]) if record["thread_id"] else [record]
+    return {
+        "message": _summary(record, with_body=True),
+        "thread": [_summary(r) for r in thread],
+        "evidence": store.evidence_of(int(record["id"])) if record["category"] else [],
+        "evidence_searched": bool(record["category"]) and _searched(store, int(record["id"])),
+    }
+
+
+def _searched(store: Store, row_id: int) -> bool:
+    row = store.db.execute("SELECT evidence_at FROM triage WHERE message = ?",
+                           (row_id,)).fetchone()
+    return bool(row and row[0])
+
+
+def _summary(record: dict[str, Any], with_body: bool = False) -> dict[str, Any]:
+    addresses: dict[str, list[Address]] = record["addresses"]
+    found = {
+        "message_id": record["message_id"], "date": record["date"],
+        "folder": record["folder"], "from": record["sender"],
+        "to": [str(a) for a in addresses["to"]], "cc": [str(a) for a in addresses["cc"]],
+        "subject": record["subject"], "kind": record["kind"],
+        "category": record["category"], "hostility": record["hostility"],
+        "confidence": record["confidence"], "language": record["language"],
+        "thread_id": record["thread_id"],
+    }
+    if with_body:
+        found["body"] = record["body"]
+    return found
+
+
+def render(shown: dict[str, Any]) -> str:
+    """The gathered message as text for a terminal."""
+    message = shown["message"]
+    lines = [
+        f"Message-ID: {message['message_id']}",
+        f"Date:       {message['date']}",
+        f"From:       {message['from'] or '-'}",
+        f"To:         {', '.join(message['to']) or '-'}",
+    ]
+    if message["cc"]:
+        lines.append(f"Cc:         {', '.join(message['cc'])}")
+    lines += [f"Subject:    {message['subject']}", f"Folder:     {message['folder']}"]
+    if message["category"]:
+        lines.append(f"Triage:     {message['category']}, hostility {message['hostility']}, "
+                     f"confidence {message['confidence']:.2f}, {message['language']}")
+    else:
+        lines.append(f"Kind:       {message['kind']}")
+    lines += ["", message["body"].strip() or "(no text of its own)", ""]
+    thread = shown["thread"]
+    lines.append(f"Thread ({len(thread)} message{'s' if len(thread) != 1 else ''}):")
+    for item in thread:
+        mark = ">" if item["message_id"] == message["message_id"] else " "
+        label = (f"{item['category']} {item['hostility']}" if item["category"]
+                 else item["kind"])
+        lines.append(f" {mark} {str(item['date'])[:16].replace('T', ' ')}  {label:<17} "
+                     f"{item['from'] or '-'}: {item['subject']}")
+    lines.append("")
+    if not message["category"]:
+        lines.append("Evidence: only a client's triaged message has evidence.")
+    elif message["category"] == "other":
+        lines.append("Evidence: none searched: the message is not a complaint (other).")
+    elif not shown["evidence_searched"]:
+        lines.append("Evidence: not searched yet; the next 'triage ingest' or the service "
+                     "will search it.")
+    elif not shown["evidence"]:
+        lines.append("Evidence: none found. Nothing the provider sent this client before "
+                     "answers this message; a reply should not cite any notice.")
+    else:
+        lines.append("Evidence (best first):")
+        for rank, item in enumerate(shown["evidence"], start=1):
+            lines += [
+                f" {rank}. {str(item['date'])[:16].replace('T', ' ')}  {item['subject']}",
+                f"    to {', '.join(item['recipients'])}",
+                f"    \"{item['excerpt']}\"",
+                f"    score {item['score']:.2f}: {'; '.join(item['reasons'])}",
+                f"    Message-ID {item['message_id']}",
+            ]
+    return printable("\n".join(lines))
