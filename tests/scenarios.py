@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ def store_scenario(scenario: dict[str, Any], root: Path, classify: Classify | No
     """The scenario stored as a first sync would store it, its complaint triaged."""
     config = config_for(scenario, root)
     store = Store(root / "state.db")
-    ids = {m["key"]: make_msgid(m["key"], domain="scenario.example")
+    ids = {m["key"]: f"<{scenario['id']}.{m['key']}@scenario.example>"
            for m in scenario["messages"]}
     classify = classify or gold(scenario["category"])
     order = {name: i for i, name in enumerate(folder_order)}

@@ -509,7 +509,14 @@ class EvidenceFinder:
             for row_id in due:
                 if stop and stop():
                     break
-                found = self.find(store, row_id) or []
+                try:
+                    found = self.find(store, row_id) or []
+                except (ValueError, KeyError, TypeError, IndexError) as exc:
+                    # A message the search cannot handle is recorded as searched, with
+                    # nothing cited, and the service goes on with the others.
+                    log.warning("evidence search failed for stored message %d (%s: %s); "
+                                "nothing cited", row_id, type(exc).__name__, exc)
+                    found = []
                 store.save_evidence(row_id, [e.as_dict() for e in found])
                 done += 1
         if done:

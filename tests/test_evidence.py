@@ -1,0 +1,268 @@
+"""Evidence: which of the provider's earlier messages a complaint cites, stored,
+exported and shown. Each case is a small mailbox slice stored through the real
+parser and store (tests/scenarios.py), then searched as the service searches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scenarios import SCENARIOS, cited_keys, load, store_scenario
+
+from triage.cli import main
+from triage.evidence import EvidenceFinder, _codes_relation, excerpt
+from triage.export import export_rows
+from triage.show import printable
+
+PROVIDER = {"name": "Nubeclara Hosting", "addresses": ["soporte@nubeclara.example",
+                                                       "avisos@nubeclara.example"],
+            "domains": ["nubeclara.example"]}
+CLIENT = "Marta Ruiz <marta@clinicasol.example>"
+
+MAINTENANCE = ("Mantenimiento programado del servidor de correo — jueves 12 de marzo, "
+               "23:00-05:00")
+MAINTENANCE_BODY = (
+    "Estimado cliente:\n\nEl jueves 12 de marzo, entre las 23:00 y las 05:00, migraremos el "
+    "servidor de correo mx2 a nuevo hardware. Durante esa ventana de mantenimiento el envío "
+    "y la recepción de correo estarán interrumpidos; los mensajes entrantes quedarán en "
+    "cola y se entregarán al terminar.\n\nEquipo técnico de Nubeclara")
+COMPLAINT = {
+    "key": "c", "folder": "INBOX", "from": CLIENT, "to": ["soporte@nubeclara.example"],
+    "date": "2026-03-13T08:14:00+01:00", "subject": "Anoche sin correo",
+    "body": "Anoche, desde las once hasta casi las cinco, en la clínica no entraba ni salía "
+            "un solo correo. Nadie nos avisó de nada. Quiero una explicación.\n\nMarta"}
+
+
+def notice(key: str, date: str, to: list[str], subject: str = MAINTENANCE,
+           body: str = MAINTENANCE_BODY, folder: str = "Notices", bcc: list[str] | None = None,
+           sender: str = "Avisos Nubeclara <avisos@nubeclara.example>",
+           **extra: Any) -> dict[str, Any]:
+    return {"key": key, "folder": folder, "from": sender, "to": to, "bcc": bcc or [],
+            "date": date, "subject": subject, "body": body, **extra}
+
+
+def scenario(*messages: dict[str, Any], category: str = "accusation",
+             complaint: dict[str, Any] = COMPLAINT) -> dict[str, Any]:
+    return {"id": "t", "lang": "es", "category": category, "provider": PROVIDER,
+            "messages": [*messages, complaint], "complaint": complaint["key"], "proof": []}
+
+
+def cited(tmp_path: Path, *messages: dict[str, Any], **options: Any) -> list[str]:
+    stored = store_scenario(scenario(*messages, **options), tmp_path)
+    try:
+        return cited_keys(stored)
+    finally:
+        stored.store.close()
+
+
+def test_a_mass_notice_bccd_to_a_colleague_at_the_clients_domain_is_cited(
+        tmp_path: Path) -> None:
+    mass = notice("n1", "2026-03-04T17:30:00+01:00", ["avisos@nubeclara.example"],
+                  bcc=["recepcion@clinicasol.example", "info@otraempresa.example"])
+    assert cited(tmp_path, mass) == ["n1"]
+
+
+def test_a_notice_to_another_client_or_after_the_complaint_is_not_proof(
+        tmp_path: Path) -> None:
+    other_client = notice("n1", "2026-03-04T17:30:00+01:00", ["luis@gestoria.example"])
+    after = notice("n2", "2026-03-13T10:05:00+01:00", ["marta@clinicasol.example"],
+                   subject="Finalizado: mantenimiento del servidor de correo mx2")
+    assert cited(tmp_path, other_client, after) == []
+
+
+def test_a_rescheduled_maintenance_makes_the_first_notice_stale(tmp_path: Path) -> None:
+    first = notice("n1", "2026-02-24T12:00:00+01:00", ["marta@clinicasol.example"],
+                   subject=MAINTENANCE.replace("12", "5"),
+                   body=MAINTENANCE_BODY.replace("12", "5"))
+    rescheduled = notice(
+        "n2", "2026-03-04T17:30:00+01:00", ["marta@clinicasol.example"],
+        subject="REPROGRAMADO: el mantenimiento del servidor de correo pasa al jueves 12 "
+                "de marzo", body=MAINTENANCE_BODY)
+    assert cited(tmp_path, first, rescheduled) == ["n2"]
+
+
+def test_an_old_reply_in_an_unrelated_thread_is_not_cited(tmp_path: Path) -> None:
+    question = {"key": "q", "folder": "INBOX", "from": CLIENT,
+                "to": ["soporte@nubeclara.example"], "date": "2026-01-07T10:12:00+01:00",
+                "subject": "impresora del fondo",
+                "body": "La impresora del fondo no imprime en color. ¿Podéis mirarlo?"}
+    answer = notice("a", "2026-01-07T12:30:00+01:00", ["marta@clinicasol.example"],
+                    subject="Re: impresora del fondo", folder="Sent",
+                    sender="Soporte <soporte@nubeclara.example>", in_reply_to="q",
+                    body="Hola, Marta: era el cartucho de cian, ya está cambiado.")
+    maintenance = notice("n1", "2026-03-04T17:30:00+01:00", ["marta@clinicasol.example"])
+    assert cited(tmp_path, question, answer, maintenance) == ["n1"]
+
+
+PAYMENT = {
+    "key": "c", "folder": "INBOX", "from": "José Quintana <jose@reformasquintana.example>",
+    "to": ["pilar@nubeclara.example"], "date": "2026-04-02T20:41:00+02:00",
+    "subject": "facturas",
+    "body": "Desde enero no me ha llegado ninguna factura vuestra, así que no puedo pagar lo "
+            "que no he recibido. Y ahora me cortáis el servicio?"}
+
+
+def test_a_billing_systems_invoice_and_reminder_are_cited_for_a_payment_excuse(
+        tmp_path: Path) -> None:
+    billing = "Facturación Nubeclara <facturacion@nubeclara.example>"
+    invoice = notice("n1", "2026-02-28T09:00:00+01:00", ["jose@reformasquintana.example"],
+                     subject="Factura A-2026-031 — cuota de febrero", folder="Billing",
+                     sender=billing, body="Adjuntamos la factura A-2026-031 (54,45 €), con "
+                     "vencimiento el 15 de marzo.")
+    reminder = notice("n2", "2026-03-20T09:00:00+01:00", ["jose@reformasquintana.example"],
+                      subject="Recordatorio: factura A-2026-031 pendiente de pago",
+                      folder="Billing", sender=billing,
+                      body="La factura A-2026-031 (54,45 €) venció el 15 de marzo. Si no se "
+                      "abona antes del 1 de abril, el servicio quedará suspendido.")
+    paid = notice("n0", "2026-02-09T12:14:00+01:00", ["jose@reformasquintana.example"],
+                  subject="Pago recibido — factura A-2026-019", folder="Billing",
+                  sender=billing, body="Hemos recibido el pago de la factura A-2026-019.")
+    found = cited(tmp_path, paid, invoice, reminder, category="payment_excuse",
+                  complaint=PAYMENT)
+    assert set(found) == {"n1", "n2"}
+
+
+def test_a_genuine_fault_does_not_cite_a_loosely_related_notice(tmp_path: Path) -> None:
+    newsletter = notice("n1", "2026-03-01T10:00:00+01:00", ["marta@clinicasol.example"],
+                        subject="Novedades: copias de seguridad diarias en todos los planes",
+                        body="Desde este mes todos los planes incluyen copias diarias.")
+    invoice = notice("n2", "2026-03-01T08:00:00+01:00", ["marta@clinicasol.example"],
+                     subject="Factura NC-0311 — Plan Correo Profesional", folder="Billing",
+                     body="Adjuntamos la factura del plan de correo de marzo.")
+    assert cited(tmp_path, newsletter, invoice, category="genuine_fault") == []
+
+
+def test_a_message_classified_other_gets_no_search(tmp_path: Path) -> None:
+    maintenance = notice("n1", "2026-03-04T17:30:00+01:00", ["marta@clinicasol.example"])
+    assert cited(tmp_path, maintenance, category="other") == []
+
+
+def test_a_notice_that_arrives_after_the_search_triggers_it_again(tmp_path: Path) -> None:
+    """On a first sync the inbox is read before Sent: a complaint searched with no
+    notices yet must be searched again when an earlier notice is stored."""
+    maintenance = notice("n1", "2026-03-04T17:30:00+01:00", ["marta@clinicasol.example"])
+    stored = store_scenario(scenario(maintenance), tmp_path)
+    # Take the notice out and search: nothing to cite. Then store the same slice
+    # again, so that the notice arrives late, after the search.
+    finder = EvidenceFinder()
+    complaint_row = stored.rows["c"]
+    assert cited_keys(stored, finder) == ["n1"]
+    stored.store.db.execute("DELETE FROM messages WHERE id = ?", (stored.rows["n1"],))
+    stored.store.db.execute("UPDATE triage SET evidence_at = NULL")
+    assert finder.update(stored.store) == 1
+    assert stored.store.evidence_of(complaint_row) == []
+    assert stored.store.evidence_due() == []
+    late = store_scenario(scenario(maintenance), tmp_path)  # the same state database
+    late.store.close()
+    assert stored.store.evidence_due() == [complaint_row]
+    assert cited_keys(stored, finder) == ["n1"]
+    stored.store.close()
+
+
+def test_reference_codes_match_the_same_and_contradict_another_of_the_series() -> None:
+    assert _codes_relation(frozenset({"A-2026-031"}), frozenset({"A-2026-031"})) == 1
+    assert _codes_relation(frozenset({"412"}), frozenset({"B-0003-00000412"})) == 1
+    assert _codes_relation(frozenset({"FE-1203"}), frozenset({"FE-1187"})) == -1
+    assert _codes_relation(frozenset({"FE-1203"}), frozenset({"COT-2026-044"})) == 0
+    assert _codes_relation(frozenset(), frozenset({"FE-1187"})) == 0
+
+
+def test_an_excerpt_skips_the_greeting_and_stops_at_a_word() -> None:
+    text = "Hola, Marta:\n\n" + "La ventana de mantenimiento " * 20
+    short = excerpt(text, limit=60)
+    assert short.startswith("La ventana") and short.endswith("…") and len(short) <= 61
+
+
+def test_the_tuning_scenarios_run_end_to_end(tmp_path: Path) -> None:
+    """Two scenarios of the set: a Bcc'd rescheduling notice (the first date is stale,
+    the closing notice is later) and a genuine fault with only distractors."""
+    wanted = {s["id"]: s for s in load([SCENARIOS / "es_pt.jsonl"])}
+    first = store_scenario(wanted["es-ev-001"], tmp_path / "one")
+    assert cited_keys(first) == ["n2"]
+    first.store.close()
+    fault = store_scenario(wanted["pt-ev-013"], tmp_path / "two")
+    assert cited_keys(fault) == []
+    fault.store.close()
+
+
+@pytest.fixture
+def searched(tmp_path: Path) -> tuple[Path, Any]:
+    """A searched slice and a config file whose store is that slice's."""
+    root = tmp_path / "slice"
+    mass = notice("n1", "2026-03-04T17:30:00+01:00", ["avisos@nubeclara.example"],
+                  bcc=["recepcion@clinicasol.example"])
+    escape = dict(COMPLAINT, key="c", subject="Anoche sin correo \x1b]0;owned\x07")
+    stored = store_scenario(scenario(mass, complaint=escape), root)
+    cited_keys(stored)
+    stored.store.close()
+    config = tmp_path / "triage.toml"
+    config.write_text(
+        f'[mailbox]\nurl = "maildir:{tmp_path}"\n[provider]\nname = "N"\n'
+        f'domains = ["nubeclara.example"]\n[store]\npath = "{root / "state.db"}"\n')
+    return config, stored
+
+
+def test_export_lists_the_evidence_best_first(searched: tuple[Path, Any],
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    config, stored = searched
+    assert main(["export", "--config", str(config)]) == 0
+    rows = {r["message_id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    complaint = rows[stored.ids["c"]]
+    assert [e["message_id"] for e in complaint["evidence"]] == [stored.ids["n1"]]
+    proof = complaint["evidence"][0]
+    assert proof["recipients"] == ["avisos@nubeclara.example", "recepcion@clinicasol.example"]
+    assert proof["date"].startswith("2026-03-04T16:30")
+    assert "ventana de mantenimiento" in proof["excerpt"] and proof["score"] > 0
+    # A provider's own message has no evidence of its own.
+    assert rows[stored.ids["n1"]]["evidence"] == []
+
+
+def test_show_prints_the_message_thread_and_evidence_without_control_characters(
+        searched: tuple[Path, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    config, stored = searched
+    assert main(["show", "--config", str(config), stored.ids["c"].strip("<>")]) == 0
+    out = capsys.readouterr().out
+    assert "Triage:     accusation" in out
+    assert "Evidence (best first):" in out and MAINTENANCE[:40] in out
+    assert "recepcion@clinicasol.example" in out
+    assert "\x1b" not in out and "\x07" not in out and "\ufffd]0;owned\ufffd" in out
+
+
+def test_show_of_an_unknown_message_is_one_clear_line(
+        searched: tuple[Path, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    config, _ = searched
+    assert main(["show", "--config", str(config), "<nobody@nowhere>"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no stored message has the Message-ID" in err[0]
+
+
+def test_export_rows_give_an_empty_list_when_there_is_no_proof(tmp_path: Path) -> None:
+    stored = store_scenario(scenario(), tmp_path)
+    cited_keys(stored)
+    rows = {r["message_id"]: r for r in export_rows(stored.store)}
+    assert rows[stored.ids["c"]]["evidence"] == []
+    stored.store.close()
+
+
+def test_printable_keeps_text_and_replaces_controls() -> None:
+    assert printable("Olá\tmundo\n") == "Olá\tmundo\n"
+    assert printable("a\x1b[31mb\u202ec") == "a\ufffd[31mb\ufffdc"
+
+
+def test_a_complaint_the_search_fails_on_is_marked_searched_and_the_rest_go_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    maintenance = notice("n1", "2026-03-04T17:30:00+01:00", ["marta@clinicasol.example"])
+    stored = store_scenario(scenario(maintenance), tmp_path)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("unexpected date")
+
+    monkeypatch.setattr("triage.evidence.rank", broken)
+    assert EvidenceFinder().update(stored.store) == 1
+    assert stored.store.evidence_due() == []
+    assert "evidence search failed for stored message" in caplog.text
+    assert "ValueError: unexpected date" in caplog.text
+    stored.store.close()
