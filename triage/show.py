@@ -39,14 +39,8 @@ def gather(store: Store, message_id: str) -> dict[str, Any]:
         "message": _summary(record, with_body=True),
         "thread": [_summary(r) for r in thread],
         "evidence": store.evidence_of(int(record["id"])) if record["category"] else [],
-        "evidence_searched": bool(record["category"]) and _searched(store, int(record["id"])),
+        "evidence_searched": bool(record["evidence_at"]),
     }
-
-
-def _searched(store: Store, row_id: int) -> bool:
-    row = store.db.execute("SELECT evidence_at FROM triage WHERE message = ?",
-                           (row_id,)).fetchone()
-    return bool(row and row[0])
 
 
 def _summary(record: dict[str, Any], with_body: bool = False) -> dict[str, Any]:

@@ -435,14 +435,7 @@ class Store:
                WHERE p.party = ? AND m.kind = 'provider' AND m.date < ? AND m.date >= ?
                ORDER BY m.date DESC LIMIT ?""",
             (address, party, _iso(before), _iso(before - PROOF_WINDOW), limit)).fetchall()
-        found = []
-        for row in rows:
-            record = dict(row)
-            addresses = self._addresses(int(row["id"]))
-            record["recipients"] = [str(a) for role in ("to", "cc", "bcc")
-                                    for a in addresses[role]]
-            found.append(record)
-        return found
+        return [dict(row, recipients=self._recipients(int(row["id"]))) for row in rows]
 
     def save_evidence(self, row_id: int, cited: Sequence[dict[str, Any]]) -> None:
         """Replace a complaint's evidence with ``cited`` (best first: notice message_id,
@@ -465,11 +458,9 @@ class Store:
             """SELECT e.notice, e.score, e.excerpt, e.reasons, m.message_id, m.date, m.subject
                FROM evidence e JOIN messages m ON m.id = e.notice
                WHERE e.message = ? ORDER BY e.rank""", (row_id,)):
-            addresses = self._addresses(int(row["notice"]))
             found.append({
                 "message_id": row["message_id"], "date": row["date"],
-                "subject": row["subject"],
-                "recipients": [str(a) for role in ("to", "cc", "bcc") for a in addresses[role]],
+                "subject": row["subject"], "recipients": self._recipients(int(row["notice"])),
                 "excerpt": row["excerpt"], "score": round(float(row["score"]), 3),
                 "reasons": json.loads(row["reasons"]),
             })
@@ -531,6 +522,11 @@ class Store:
             found[r["role"]].append(Address(name=r["name"], email=r["email"]))
         return found
 
+    def _recipients(self, row_id: int) -> list[str]:
+        """Who a message went to: To, Cc and Bcc, in that order."""
+        addresses = self._addresses(row_id)
+        return [str(a) for role in ("to", "cc", "bcc") for a in addresses[role]]
+
     def integrity_check(self) -> str:
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
 
@@ -539,7 +535,7 @@ class Store:
 _MESSAGE_SELECT = """
     SELECT m.*, (SELECT folder FROM locations l WHERE l.message = m.id
                  ORDER BY l.rowid LIMIT 1) AS folder,
-           t.language, t.category, t.confidence, t.hostility
+           t.language, t.category, t.confidence, t.hostility, t.evidence_at
     FROM messages m LEFT JOIN triage t ON t.message = m.id"""
 
 
