@@ -17,6 +17,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchlib import publish  # noqa: E402
+
 
 def main() -> None:
     from sklearn.metrics import cohen_kappa_score, f1_score
@@ -46,8 +48,7 @@ def main() -> None:
     pairs = Counter((a, b) for a, b in zip(truth, other, strict=True) if a != b)
     out.append("disagreements (corpus -> second annotator): " + ", ".join(
         f"{a}->{b} {n}" for (a, b), n in pairs.most_common()))
-    (HERE / "results" / "agreement.txt").write_text("\n".join(out) + "\n", encoding="utf-8")
-    print("\n".join(out))
+    publish("agreement.txt", out)
 
 
 if __name__ == "__main__":

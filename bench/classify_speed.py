@@ -6,7 +6,6 @@ Writes bench/results/classify_speed.txt (quoted in the README and the model card
 
 from __future__ import annotations
 
-import platform
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+
+from benchlib import machine, publish  # noqa: E402
 
 
 def main() -> None:
@@ -51,8 +52,7 @@ def main() -> None:
     cli = time.perf_counter() - cli_start
 
     lines = [
-        f"classification speed ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-        f"Python {platform.python_version()}, pinned to one core)",
+        f"classification speed ({machine()}, pinned to one core)",
         f"imports: {imported - started:.2f} s; model load: {loaded - imported:.2f} s; "
         f"first result after load: {first_done - loaded:.2f} s "
         "(language detector and spaCy pipeline built on first use)",
@@ -61,9 +61,7 @@ def main() -> None:
         f"({len(items)} corpus messages, language detection + spaCy + features + both models)",
         f"throughput, one message at a time: {len(singles) / single:.0f} messages/s",
     ]
-    out = HERE / "results" / "classify_speed.txt"
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    publish("classify_speed.txt", lines)
 
 
 if __name__ == "__main__":

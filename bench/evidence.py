@@ -20,16 +20,15 @@ Writes bench/results/evidence.txt.
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
+from benchlib import machine, publish  # noqa: E402
 from scenarios import SCENARIOS, Classify, cited_keys, load, store_scenario  # noqa: E402
 
 from triage.classify import MessageClassifier  # noqa: E402
@@ -103,8 +102,7 @@ def main() -> None:
     parser.add_argument("--gold-only", action="store_true", help="skip the model's categories")
     args = parser.parse_args()
     classifier = None if args.gold_only else MessageClassifier()
-    lines = [f"evidence search on corpus/evidence_scenarios ({time.strftime('%Y-%m-%d')}, "
-             f"Python {platform.python_version()})"]
+    lines = [f"evidence search on corpus/evidence_scenarios ({machine()})"]
     for name, patterns in SETS.items():
         paths = sorted({p for pattern in patterns for p in SCENARIOS.glob(pattern)})
         scenarios = load(paths)
@@ -117,9 +115,7 @@ def main() -> None:
             if args.verbose and name.startswith("tuning"):
                 # Misses are listed for the tuning set only: the measured set stays unseen.
                 lines += [f"    {e}" for e in tally.errors]
-    print("\n".join(lines))
-    if not args.no_write and not args.verbose:
-        (HERE / "results" / "evidence.txt").write_text("\n".join(lines) + "\n")
+    publish("evidence.txt", lines, write=not args.no_write and not args.verbose)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import sqlite3
 import statistics
@@ -30,6 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from benchlib import machine, publish  # noqa: E402
 from dovecot import PASSWORD, USER, Dovecot  # noqa: E402
 
 CONFIG = """
@@ -117,15 +117,12 @@ def main() -> None:
     latencies.sort()
     p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
     lines = [
-        f"IMAP IDLE latency ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-        f"Python {platform.python_version()}, Dovecot on loopback, implicit TLS)",
+        f"IMAP IDLE latency ({machine()}, Dovecot on loopback, implicit TLS)",
         f"{len(latencies)} client messages appended one at a time while 'triage run' idled",
         f"append confirmed -> triage stored: median {statistics.median(latencies):.3f} s, "
         f"95th percentile {p95:.3f} s, max {latencies[-1]:.3f} s",
     ]
-    out = HERE / "results" / "imap_latency.txt"
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    publish("imap_latency.txt", lines)
 
 
 if __name__ == "__main__":

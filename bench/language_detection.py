@@ -14,6 +14,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchlib import publish  # noqa: E402
+
 
 def main() -> None:
     from lingua import Language, LanguageDetectorBuilder
@@ -48,9 +50,7 @@ def main() -> None:
             per = (time.perf_counter() - started) / len(items) * 1000
             lines.append(f"{'low' if low else 'high'}-accuracy mode, first {chars} chars: "
                          f"load {load:.2f} s, {per:.2f} ms/message, {wrong} wrong")
-    out = HERE / "results" / "language.txt"
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    publish("language.txt", lines)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
+from benchlib import publish  # noqa: E402
 from mailfactory import render, special_emails, varied_emails  # noqa: E402
 
 from triage.parsing import parse_message  # noqa: E402
@@ -40,9 +41,7 @@ def main() -> None:
         f"time: {best:.2f} s",
         f"throughput: {rate:.0f} messages/s, {size / best / 1e6:.1f} MB/s",
     ]
-    out = HERE / "results" / "parse_throughput.txt"
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    publish("parse_throughput.txt", lines)
 
 
 if __name__ == "__main__":
