@@ -115,13 +115,11 @@ attachment quedamos ficamos disposicion disposicao duda dudas duvida duvidas que
 class Profile:
     """What ranking compares of one message's text."""
 
-    lang: str
     topics: Mapping[str, int]
     words: frozenset[str]
     codes: frozenset[str]
     amounts: frozenset[str]
     dates: frozenset[str]  # "MM-DD"
-    domains: frozenset[str]
     marks: frozenset[str]
     head_marks: frozenset[str]  # marks in the subject and opening lines
     types: frozenset[str]  # what the subject says the message is (topics.NOTICE_TYPES)
@@ -197,8 +195,8 @@ def profile(subject: str, body: str, lang: str | None = None) -> Profile:
     codes = {c for c in codes if not _looks_like_date(c) and not _is_year_label(c)}
     stop = _stop_words()
     head = fold(f"{subject}\n{body[:300]}")
+    own_subject = strip_prefixes(subject)
     return Profile(
-        lang=lang,
         topics=topics(folded),
         words=frozenset(w for w in _WORD.findall(folded)
                         if w not in stop and not w.isdigit()),
@@ -206,11 +204,10 @@ def profile(subject: str, body: str, lang: str | None = None) -> Profile:
         amounts=frozenset(e.value for e in entities if e.kind == "amount"),
         dates=frozenset(e.value for e in entities if e.kind == "date"
                         and re.fullmatch(r"\d\d-\d\d", e.value)),
-        domains=frozenset(e.value for e in entities if e.kind == "domain"),
         marks=frozenset(marks(folded)),
         head_marks=frozenset(marks(head)),
-        types=frozenset(notice_types(fold(strip_prefixes(subject)))),
-        reply=strip_prefixes(subject) != subject.strip(),
+        types=frozenset(notice_types(fold(own_subject))),
+        reply=own_subject != subject.strip(),
     )
 
 
