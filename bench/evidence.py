@@ -4,7 +4,8 @@ Each scenario is one client's slice of a mailbox with the answer key: which of
 the provider's messages prove its position (none, for some). The scenarios are
 stored as a first sync would store them and searched as the service searches.
 
-  tuning set   es_pt.jsonl (the weights in triage/evidence.py were set on it)
+  tuning set   es_pt.jsonl and tune_*.jsonl (the weights in triage/evidence.py were
+               set on them)
   measured on  en.jsonl and holdout_*.jsonl (written separately, never tuned on)
 
 Figures, per set, with the complaint's gold category and with the category
@@ -36,7 +37,7 @@ from triage.evidence import EvidenceFinder  # noqa: E402
 from triage.message import Classification, Message  # noqa: E402
 
 SETS = {
-    "tuning (es_pt)": ["es_pt.jsonl"],
+    "tuning (es_pt + tune_*)": ["es_pt.jsonl", "tune_*.jsonl"],
     "measured (en + holdout)": ["en.jsonl", "holdout_*.jsonl"],
 }
 

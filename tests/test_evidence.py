@@ -124,6 +124,45 @@ def test_a_billing_systems_invoice_and_reminder_are_cited_for_a_payment_excuse(
     assert set(found) == {"n1", "n2"}
 
 
+def test_the_invoice_behind_a_strong_final_reminder_is_cited_with_it(tmp_path: Path) -> None:
+    """The final reminder matches the complaint on everything (its thread, its code,
+    its date); the invoice it names scores far lower but is part of the same matter."""
+    billing = "Billing <billing@nubeclara.example>"
+    invoice = notice("n1", "2026-03-01T09:00:00+01:00", ["jose@reformasquintana.example"],
+                     subject="Invoice KC-10388 – annual hosting renewal", folder="Billing",
+                     sender=billing, body="Invoice KC-10388, EUR 240.00, due on 15 March.")
+    final = notice("n2", "2026-03-25T09:00:00+01:00", ["jose@reformasquintana.example"],
+                   subject="Final notice: KC-10388 overdue – service suspension on 1 April",
+                   folder="Billing", sender=billing,
+                   body="Invoice KC-10388 (EUR 240.00) is overdue. Unless it is paid, the "
+                   "hosting is suspended on 1 April.")
+    reply = dict(PAYMENT, subject="Re: Final notice: KC-10388 overdue – service suspension "
+                 "on 1 April", in_reply_to="n2",
+                 body="Estoy de viaje, pago el lunes. Reactivad la web ya, por favor.")
+    found = cited(tmp_path, invoice, final, category="payment_excuse", complaint=reply)
+    assert found == ["n2", "n1"]
+
+
+def test_a_complaint_replying_to_a_notice_cites_it_even_in_other_words(
+        tmp_path: Path) -> None:
+    """The client answers the tax reminder itself; nothing in the reply shares its topic
+    words, but answering it shows the client had it."""
+    reminder = notice("n1", "2026-07-10T09:00:00-03:00", ["amanda@lojaamanda.example"],
+                      subject="Guia DAS - competência 07/2026", folder="Sent",
+                      sender="Contabilidade <leticia@nubeclara.example>",
+                      body="Amanda, segue a guia DAS de julho. Vencimento: 20/07.")
+    other = notice("n2", "2026-07-01T09:00:00-03:00", ["amanda@lojaamanda.example"],
+                   subject="Informativo: mudanças no Simples Nacional para 2027",
+                   sender="Contabilidade <leticia@nubeclara.example>",
+                   body="Novidades da legislação para o próximo ano.")
+    complaint = {"key": "c", "folder": "INBOX", "from": "Amanda <amanda@lojaamanda.example>",
+                 "to": ["leticia@nubeclara.example"], "date": "2026-07-23T10:00:00-03:00",
+                 "subject": "Re: Guia DAS - competência 07/2026", "in_reply_to": "n1",
+                 "body": "Fui pagar hoje e veio com multa e juros. Ninguém me lembrou! "
+                         "Essa multa deveria ser por conta de vocês."}
+    assert cited(tmp_path, reminder, other, complaint=complaint) == ["n1"]
+
+
 def test_a_genuine_fault_does_not_cite_a_loosely_related_notice(tmp_path: Path) -> None:
     newsletter = notice("n1", "2026-03-01T10:00:00+01:00", ["marta@clinicasol.example"],
                         subject="Novedades: copias de seguridad diarias en todos los planes",

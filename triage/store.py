@@ -417,7 +417,7 @@ class Store:
     def complaint(self, row_id: int) -> dict[str, Any] | None:
         row = self.db.execute(
             """SELECT m.id, m.message_id, m.date, m.subject, m.body, m.sender, m.thread_id,
-                      t.category, t.probabilities
+                      m.in_reply_to, t.category, t.probabilities
                FROM messages m JOIN triage t ON t.message = m.id WHERE m.id = ?""",
             (row_id,)).fetchone()
         return dict(row) if row else None

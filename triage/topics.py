@@ -207,7 +207,9 @@ MARKS: dict[str, tuple[str, ...]] = {
     "change": (
         r"reprogram", r"aplaz", r"pospuest", r"posterg", r"nueva fecha", r"cambio de fecha",
         r"adiad", r"remarcad", r"reagend", r"nova data", r"reschedul", r"postpon",
-        r"moved to", r"new date", r"cancelad", r"cancelled", r"canceled", r"anulad",
+        r"(?:has been|have been|was|is) moved to",
+        r"moved to (?:mon|tue|wed|thu|fri|sat|sun|next|the \d|\d)", r"new date", r"cancelad",
+        r"cancelled", r"canceled", r"anulad",
         r"correcc", r"correcao", r"corrigid", r"correct(ed|ion)", r"rectific", r"retific",
         r"sustitu", r"reemplaz", r"substitu", r"replaces", r"supersed", r"queda sin efecto",
         r"fica sem efeito", r"ignore (the|our) (previous|earlier)", r"version (2|3|4|final)",
@@ -239,6 +241,13 @@ NOTICE_TYPES: dict[str, tuple[str, ...]] = {
         r"scheduled", r"reprogram", r"reagend", r"reschedul", r"horario", r"hours\b",
         r"feriado", r"festivo", r"holiday", r"recordatorio", r"lembrete", r"reminder",
         r"incidencia", r"incidente", r"incident", r"status", r"estado del servicio",
+        # Advice and reports: "we checked your DNS, the MX records are missing".
+        r"informe", r"relatorio", r"reports?\b", r"revision", r"revisao", r"diagnostic",
+        r"recomendac", r"recommend", r"atencion", r"atencao", r"attention",
+        r"accion requerida", r"acao necessaria", r"action required",
+        # Warnings: a full mailbox, a quota, a domain or certificate about to expire.
+        r"full\b", r"llen[oa]", r"chei[ao]", r"quota", r"limite", r"limit\b", r"warning",
+        r"advertencia", r"expir", r"caduc",
     ),
     "agreement": (
         r"propuesta", r"proposta", r"proposal", r"presupuesto", r"orcamento", r"cotizac",
