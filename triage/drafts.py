@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -250,9 +250,6 @@ def tone_problems(text: str, lang: str) -> list[str]:
 
 # --- when a draft is due -------------------------------------------------------
 
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
 @dataclass(frozen=True, slots=True)
 class Schedule:
     """The provider's working week and the cool-downs (hours) per hostility."""
@@ -263,9 +260,6 @@ class Schedule:
     cooldown_hours: float = 12.0
     cooldown_hours_hostile: float = 36.0  # hostility 3
     no_cooldown: frozenset[str] = frozenset({"genuine_fault"})
-    categories: frozenset[str] = frozenset(CATEGORIES)
-    payment_terms: Mapping[str, str] = field(default_factory=dict)
-    scope_terms: Mapping[str, str] = field(default_factory=dict)
 
     def due(self, received: datetime, category: str, hostility: int) -> datetime:
         """When a draft for a client message becomes due: at once for a category
@@ -282,16 +276,6 @@ class Schedule:
                 return morning
             day += timedelta(days=1)
         return earliest  # no working days configured: the cool-down alone
-
-
-def parse_days(values: Iterable[str]) -> frozenset[int]:
-    days = set()
-    for value in values:
-        key = value.strip().lower()[:3]
-        if key not in _DAYS:
-            raise ValueError(value)
-        days.add(_DAYS.index(key))
-    return frozenset(days)
 
 
 # --- the draft mail ---------------------------------------------------------
