@@ -276,8 +276,9 @@ def category_of(probabilities: Mapping[str, float]) -> str | None:
 # How much each feature (see _features) counts. First fitted by logistic
 # regression on the candidates of the first 30 tuning scenarios and rounded; the
 # code features, which those complaints seldom have, and "answered" were set by
-# hand. On the 90 tuning scenarios they beat a regression refitted there
-# (bench/evidence_fit.py, cross-validated by scenario).
+# hand. A regression refitted on the 90 tuning scenarios, cross-validated by
+# scenario, did worse there than these (bench/evidence_fit.py), though these were
+# partly chosen on the same scenarios, which favours them.
 WEIGHTS: dict[str, float] = {
     "topics": 0.9, "type_fit": 1.5, "words": 1.3, "same_code": 2.0, "other_code": -1.5,
     "same_amount": 1.0, "same_date": 0.5, "event_before": 0.75, "age": -0.1,
