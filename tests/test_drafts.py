@@ -41,7 +41,7 @@ def context(lang: str, category: str, **changes: object) -> ReplyContext:
         client_name="Marta Ruiz", client_address="marta@clinicasol.example",
         subject="Anoche sin correo", received=local_when(NOW, lang, ZONE, NOW),
         category=category, hostility=2, language=lang,
-        evidence=cited_from([NOTICE], lang, ZONE, NOW, ["clinicasol.example"]),
+        evidence=cited_from([NOTICE], lang, ZONE, NOW, "marta@clinicasol.example"),
         codes=("A-2026-031",), amounts=("54,45 €",), signature="Ana Ruiz\nNubeclara")
     values.update(changes)
     return ReplyContext(**values)  # type: ignore[arg-type]

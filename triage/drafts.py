@@ -19,9 +19,10 @@ the client's language.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -34,7 +35,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from triage.errors import TriageError
 from triage.language import detect_language
 from triage.nlp import fold
-from triage.threads import strip_prefixes
+from triage.threads import party, strip_prefixes
 
 BUILT_IN = Path(__file__).resolve().parent / "replies"
 LANGUAGES = ("es", "pt", "en")
@@ -316,7 +317,7 @@ def draft_message(original: Original, reply: str, *, sender: str, plan_id: str,
     mail["From"] = header_value(sender)
     to = original.reply_to or original.sender
     name = header_value(original.sender_name) if not original.reply_to else ""
-    mail["To"] = f"{_quoted_name(name)} <{header_value(to)}>" if name else header_value(to)
+    mail["To"] = Address(display_name=name, addr_spec=header_value(to))
     mail["Subject"] = reply_subject(original.subject)
     mail["Date"] = format_datetime(now)
     domain = sender.rpartition("@")[2] or "triage.invalid"
@@ -330,12 +331,6 @@ def draft_message(original: Original, reply: str, *, sender: str, plan_id: str,
     mail[DRAFT_HEADER] = plan_id
     mail.set_content(reply + "\n" + _quote(original, lang, zone, now))
     return mail
-
-
-def _quoted_name(name: str) -> str:
-    if re.fullmatch(r"[\w .'-]*", name):
-        return name
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 _WROTE = {"es": "El {when}, {who} escribió:", "pt": "Em {when}, {who} escreveu:",
@@ -352,17 +347,18 @@ def _quote(original: Original, lang: str, zone: ZoneInfo, now: datetime) -> str:
 
 
 def cited_from(evidence: Sequence[Mapping[str, object]], lang: str, zone: ZoneInfo,
-               now: datetime, client_party: Iterable[str]) -> tuple[Cited, ...]:
+               now: datetime, client: str) -> tuple[Cited, ...]:
     """The stored evidence (triage export's shape) as templates see it: dates in
     the provider's zone and the client's language, only the recipients on the
-    client's side (not the provider's own address of a Bcc'd mass notice)."""
-    side = tuple(client_party)
+    client's side, the client's party as the evidence search sees it (not the
+    provider's own address of a Bcc'd mass notice)."""
+    side = party(client)
     cited = []
     for item in evidence:
         moment = datetime.fromisoformat(str(item["date"]))
         recipients = [str(r) for r in item.get("recipients", ()) or ()]  # type: ignore[attr-defined]
         emails = [r.rpartition("<")[2].rstrip(">").strip() for r in recipients]
-        ours = [e for e in emails if _on_side(e, side)] or emails[:1]
+        ours = [e for e in emails if party(e) == side] or emails[:1]
         cited.append(Cited(
             when=local_when(moment, lang, zone, now),
             date=local_when(moment, lang, zone, now, with_time=False),
@@ -370,7 +366,3 @@ def cited_from(evidence: Sequence[Mapping[str, object]], lang: str, zone: ZoneIn
             excerpt=header_value(str(item.get("excerpt", "")))))
     return tuple(cited)
 
-
-def _on_side(email: str, side: tuple[str, ...]) -> bool:
-    email = email.lower()
-    return any(email == s or email.endswith("@" + s) for s in side)
