@@ -17,14 +17,16 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
 
 from triage import __version__
 from triage.config import Config, load_config, locate_config, read_password
-from triage.errors import ConfigError, MailboxAuthError, SecretError, TriageError
+from triage.errors import ConfigError, MailboxAuthError, SecretError, TriageError, UsageError
 from triage.export import export_rows, write_csv, write_jsonl
 from triage.ingest import Progress, ingest
 from triage.mailbox import ImapMailbox, Mailbox, MaildirMailbox
@@ -34,6 +36,7 @@ from triage.store import Store
 
 if TYPE_CHECKING:
     from triage.classify import MessageClassifier
+    from triage.drafting import DraftReport
     from triage.evidence import EvidenceFinder
 
 log = logging.getLogger("triage")
@@ -79,8 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--once", action="store_true",
                      help="read every folder once, triage what is new, and exit")
     sub.add_argument("--dry-run", action="store_true",
-                     help="change nothing in the mailbox (no drafts appended); "
-                     "the state database is still written")
+                     help="change nothing in the mailbox: drafts are planned in the state "
+                     "database but none is appended to Drafts")
+    sub.add_argument("--now", metavar="TIME", type=moment,
+                     help="with --once: act as if it were TIME (ISO 8601, e.g. "
+                     "2026-12-01T09:00; without an offset, in the provider's time zone), to "
+                     "see which drafts would be due then")
     sub = command("ingest", "Read new mail from every configured folder into the state "
                   "database and classify the clients' messages, with a progress bar. "
                   "Running it again reads only what is new.", cmd_ingest)
@@ -138,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"triage: error: {exc}", file=sys.stderr)
         if isinstance(exc, MailboxAuthError):
             return EXIT_REFUSED
+        if isinstance(exc, UsageError):
+            return EXIT_USAGE
         if isinstance(exc, ConfigError | SecretError):
             return EXIT_CONFIG
         return EXIT_ERROR
@@ -213,10 +222,32 @@ def open_evidence() -> EvidenceFinder:
     return EvidenceFinder()
 
 
+def moment(text: str) -> datetime:
+    """``--now``: an ISO 8601 date and time; a naive one is completed later with the
+    provider's time zone."""
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date and time, e.g. 2026-12-01T09:00 or "
+            "2026-12-01T09:00+01:00") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from triage.daemon import Service
+    from triage.drafting import Drafter
 
+    if args.now is not None and not args.once:
+        raise UsageError("--now needs --once: the service itself always runs on the real clock")
     config = load(args)
+    clock = None
+    if args.now is not None:
+        fixed: datetime = args.now if args.now.tzinfo else args.now.replace(
+            tzinfo=ZoneInfo(config.provider.timezone))
+
+        def clock() -> datetime:
+            return fixed
+
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -226,19 +257,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         with Store(config.store.path) as store:
-            # --dry-run: the service's only write to a mailbox will be reply drafts,
-            # which this version does not write yet; nothing else needs holding back.
+            # --dry-run: reply drafts are the service's only write to a mailbox.
             service = Service(config, store, open_classifier(), mailbox_opener(config, store),
-                              stop=stop, evidence=open_evidence())
+                              stop=stop, evidence=open_evidence(),
+                              drafter=Drafter(config, store), clock=clock,
+                              dry_run=args.dry_run)
             report = service.run_once() if args.once else service.run_forever()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if args.once:
         print(f"{report.added} new messages stored, {report.triaged} client messages "
-              f"triaged ({report.unreadable} unreadable) in {config.store.path}"
-              + ("; dry run: the mailbox was not changed" if args.dry_run else ""))
+              f"triaged ({report.unreadable} unreadable) in {config.store.path}")
+        print(drafts_summary(report.drafts, args.dry_run))
     return EXIT_OK
+
+
+def drafts_summary(drafts: DraftReport, dry_run: bool) -> str:
+    parts = [f"{drafts.planned} drafts planned"]
+    if drafts.rebuilt:
+        parts.append(f"{drafts.rebuilt} rebuilt")
+    if drafts.cancelled:
+        parts.append(f"{drafts.cancelled} cancelled")
+    if dry_run:
+        parts.append(f"{drafts.due} due but not appended (dry run: the mailbox was not "
+                     "changed)")
+    else:
+        parts.append(f"{drafts.appended + drafts.recovered} appended to Drafts")
+    if drafts.held:
+        parts.append(f"{drafts.held} held back (see the log)")
+    return ", ".join(parts)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shlex
 import subprocess
 import tomllib
@@ -111,6 +112,32 @@ class ServiceConfig:
     notices_seconds: int = 300  # Sent and the notice folders: read this often
 
 
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DRAFT_CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault")
+
+
+@dataclass(frozen=True, slots=True)
+class DraftsConfig:
+    """Reply drafts: which categories get one, when they are due, what they say."""
+
+    enabled: bool = True
+    categories: tuple[str, ...] = DRAFT_CATEGORIES
+    templates: Path | None = None  # a folder of <lang>/<category>.txt.j2 overrides
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    day_starts: str = "09:00"
+    cooldown_hours: float = 12.0
+    cooldown_hours_hostile: float = 36.0  # for hostility 3
+    no_cooldown: tuple[str, ...] = ("genuine_fault",)
+    max_age_days: int = 7  # older client mail (a first backfill) gets no draft
+    sender: str = ""  # the From of drafts; default: the provider's first address
+    payment_terms: tuple[tuple[str, str], ...] = ()  # (language, text)
+    scope_terms: tuple[tuple[str, str], ...] = ()
+
+    def terms(self, kind: str, lang: str) -> str:
+        texts: dict[str, str] = dict(getattr(self, kind))
+        return texts.get(lang, "")
+
+
 @dataclass(frozen=True, slots=True)
 class StoreConfig:
     path: Path
@@ -139,6 +166,15 @@ class Config:
     store: StoreConfig
     smtp: SmtpConfig | None = None
     service: ServiceConfig = ServiceConfig()
+    drafts: DraftsConfig = DraftsConfig()
+
+    @property
+    def draft_sender(self) -> str:
+        if self.drafts.sender:
+            return self.drafts.sender
+        if self.provider.addresses:
+            return self.provider.addresses[0]
+        return f"{APP_NAME}@{self.provider.domains[0]}"
 
 
 def default_config_path() -> Path:
@@ -253,7 +289,7 @@ def _table(data: dict[str, Any], name: str, source: Path, required: bool) -> _Ta
 
 
 def _build(data: dict[str, Any], source: Path) -> Config:
-    known = {"mailbox", "folders", "provider", "store", "smtp", "service"}
+    known = {"mailbox", "folders", "provider", "store", "smtp", "service", "drafts"}
     for key in data:
         if key not in known:
             raise ConfigError(
@@ -266,6 +302,7 @@ def _build(data: dict[str, Any], source: Path) -> Config:
         ("store", False, _store),
         ("smtp", False, _smtp),
         ("service", False, _service),
+        ("drafts", False, _drafts),
     ]
     built: dict[str, Any] = {}
     for name, required, reader in readers:
@@ -278,6 +315,8 @@ def _build(data: dict[str, Any], source: Path) -> Config:
         built["store"] = StoreConfig(path=default_store_path())
     if built["service"] is None:
         built["service"] = ServiceConfig()
+    if built["drafts"] is None:
+        built["drafts"] = DraftsConfig()
     return Config(source=source, **built)
 
 
@@ -387,11 +426,7 @@ def _mailbox(table: _Table) -> MailboxConfig:
 
 
 def _seconds(table: _Table, key: str, default: int, low: int, high: int) -> int:
-    value = table.get(key, int, f"a whole number of seconds from {low} to {high}", default)
-    assert value is not None
-    if not low <= value <= high:
-        raise table.fail(key, f"a whole number of seconds from {low} to {high}", value)
-    return value
+    return _whole(table, key, default, low, high, "seconds")
 
 
 def _service(table: _Table) -> ServiceConfig:
@@ -403,6 +438,74 @@ def _service(table: _Table) -> ServiceConfig:
         poll_seconds=_seconds(table, "poll_seconds", 60, 1, 3600),
         notices_seconds=_seconds(table, "notices_seconds", 300, 10, 86400),
     )
+
+
+def _drafts(table: _Table) -> DraftsConfig:
+    enabled = table.get("enabled", bool, "true or false", True)
+    categories = table.strings("categories") if "categories" in table.data else DRAFT_CATEGORIES
+    for category in categories:
+        if category not in (*DRAFT_CATEGORIES, "other"):
+            raise table.fail("categories", "categories among " + ", ".join(DRAFT_CATEGORIES)
+                             + " and other", category)
+    templates = table.path("templates")
+    if templates is not None and not templates.is_dir():
+        raise table.fail("templates", "the path of an existing folder of reply templates",
+                         str(templates))
+    days = table.strings("working_days") if "working_days" in table.data else DAY_NAMES[:5]
+    working_days = []
+    for day in days:
+        if day.lower()[:3] not in DAY_NAMES:
+            raise table.fail("working_days", 'day names such as ["mon", "tue", "wed"]', day)
+        working_days.append(DAY_NAMES.index(day.lower()[:3]))
+    starts = table.text("day_starts", "09:00")
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", starts):
+        raise table.fail("day_starts", 'a time of day such as "09:00"', starts)
+    no_cooldown = (table.strings("no_cooldown") if "no_cooldown" in table.data
+                   else ("genuine_fault",))
+    for category in no_cooldown:
+        if category not in DRAFT_CATEGORIES:
+            raise table.fail("no_cooldown", "categories among " + ", ".join(DRAFT_CATEGORIES),
+                             category)
+    sender = table.text("from")
+    if sender and "@" not in sender:
+        raise table.fail("from", "the e-mail address drafts are written from", sender)
+    return DraftsConfig(
+        enabled=bool(enabled), categories=categories, templates=templates,
+        working_days=tuple(sorted(set(working_days))), day_starts=starts.zfill(5),
+        cooldown_hours=_hours(table, "cooldown_hours", 12),
+        cooldown_hours_hostile=_hours(table, "cooldown_hours_hostile", 36),
+        no_cooldown=no_cooldown,
+        max_age_days=_whole(table, "max_age_days", 7, 1, 3650, "days"),
+        sender=sender, payment_terms=_per_language(table, "payment_terms"),
+        scope_terms=_per_language(table, "scope_terms"))
+
+
+def _hours(table: _Table, key: str, default: float) -> float:
+    value = table.get(key, (int, float), "a number of hours from 0 to 720", default)  # type: ignore[arg-type]
+    if isinstance(value, bool) or not 0 <= float(value) <= 720:  # type: ignore[arg-type]
+        raise table.fail(key, "a number of hours from 0 to 720", value)
+    return float(value)  # type: ignore[arg-type]
+
+
+def _whole(table: _Table, key: str, default: int, low: int, high: int, unit: str) -> int:
+    expected = f"a whole number of {unit} from {low} to {high}"
+    value = table.get(key, int, expected, default)
+    assert value is not None
+    if not low <= value <= high:
+        raise table.fail(key, expected, value)
+    return value
+
+
+def _per_language(table: _Table, key: str) -> tuple[tuple[str, str], ...]:
+    """A sub-table of texts by language: ``payment_terms = {es = "...", en = "..."}``."""
+    value = table.get(key, dict, "a table of texts by language (es, pt, en)", {})
+    assert value is not None
+    texts = []
+    for lang, text in value.items():
+        if lang not in LANGUAGES or not isinstance(text, str):
+            raise table.fail(f"{key}.{lang}", "a text, under es, pt or en", text)
+        texts.append((lang, " ".join(text.split())))
+    return tuple(texts)
 
 
 def _existing_file(table: _Table, key: str) -> Path | None:

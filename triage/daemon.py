@@ -24,9 +24,11 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from triage.config import Config
+from triage.drafting import Drafter, DraftReport
 from triage.errors import MailboxConnectionError, MailboxError
 from triage.ingest import Classifier, EvidenceSearch, IngestReport, ingest, warn_missing
 from triage.mailbox import Mailbox
@@ -64,6 +66,7 @@ class RunReport:
     unreadable: int = 0
     outages: int = 0
     searched: int = 0
+    drafts: DraftReport = field(default_factory=DraftReport)
 
     def count(self, report: IngestReport) -> None:
         self.added += report.added
@@ -75,8 +78,13 @@ class RunReport:
 class Service:
     def __init__(self, config: Config, store: Store, classifier: Classifier,
                  connect: Callable[[], Mailbox], stop: threading.Event | None = None,
-                 backoff: Backoff | None = None, evidence: EvidenceSearch | None = None) -> None:
+                 backoff: Backoff | None = None, evidence: EvidenceSearch | None = None,
+                 drafter: Drafter | None = None, clock: Callable[[], datetime] | None = None,
+                 dry_run: bool = False) -> None:
         self.config = config
+        self.drafter = drafter
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.dry_run = dry_run
         self.store = store
         self.classifier = classifier
         self.evidence = evidence
@@ -119,11 +127,29 @@ class Service:
     # --- the work ------------------------------------------------------------------
 
     def sync(self, mailbox: Mailbox, folders: tuple[str, ...]) -> IngestReport:
+        """Read ``folders``, then bring the draft plans up to date and append the
+        drafts that are due."""
         report = ingest(mailbox, self.store, self.config, classifier=self.classifier,
                         folders=folders, on_missing=self._missing, stop=self.stop.is_set,
                         evidence=self.evidence)
         self.report.count(report)
+        if not self.stop.is_set():
+            self.draft(mailbox)
         return report
+
+    def draft(self, mailbox: Mailbox) -> None:
+        if self.drafter is None:
+            return
+        now = self.clock()
+        self.report.drafts.add(self.drafter.plan(now))
+        self.report.drafts.add(self.drafter.append_due(mailbox, now, dry_run=self.dry_run))
+
+    def _until_next_draft(self) -> float:
+        """Seconds until the next planned draft is due (a day when none is)."""
+        due = self.store.next_due() if self.drafter is not None else None
+        if due is None:
+            return 86400.0
+        return max(1.0, (due - self.clock()).total_seconds())
 
     def _serve(self, mailbox: Mailbox) -> None:
         folders = self.config.folders
@@ -136,7 +162,8 @@ class Service:
         wait_for = service.idle_seconds if use_idle else service.poll_seconds
         while not self.stop.is_set():
             now = time.monotonic()
-            mailbox.wait(folders.inbox, max(0.0, min(wait_for, notices_due - now)),
+            mailbox.wait(folders.inbox, max(0.0, min(wait_for, notices_due - now,
+                                                     self._until_next_draft())),
                          self.stop.is_set, idle=use_idle)
             if self.stop.is_set():
                 break

@@ -26,6 +26,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -34,8 +35,12 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from triage.errors import TriageError
 from triage.language import detect_language
+from triage.message import DRAFT_HEADER
 from triage.nlp import fold
 from triage.threads import party, strip_prefixes
+
+if TYPE_CHECKING:
+    from triage.config import Config
 
 BUILT_IN = Path(__file__).resolve().parent / "replies"
 LANGUAGES = ("es", "pt", "en")
@@ -60,9 +65,6 @@ VARIABLES: dict[str, str] = {
     "signature": "[provider] signature (or the name when there is none)",
 }
 
-# Header of every draft: names the plan it came from, so that a draft appended
-# just before a crash is found in Drafts instead of appended twice.
-DRAFT_HEADER = "X-Triage-Draft"
 
 
 class TemplateError(TriageError):
@@ -278,6 +280,69 @@ class Schedule:
             day += timedelta(days=1)
         return earliest  # no working days configured: the cool-down alone
 
+    @classmethod
+    def from_config(cls, config: Config) -> Schedule:
+        drafts = config.drafts
+        hour, minute = (int(part) for part in drafts.day_starts.split(":"))
+        return cls(zone=ZoneInfo(config.provider.timezone), days=frozenset(drafts.working_days),
+                   start=time(hour, minute), cooldown_hours=drafts.cooldown_hours,
+                   cooldown_hours_hostile=drafts.cooldown_hours_hostile,
+                   no_cooldown=frozenset(drafts.no_cooldown))
+
+
+# --- what a thread needs ----------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a thread needs now: a reply to ``answer`` due at ``due``, or (``answer``
+    None) no draft, with the reason."""
+
+    answer: int | None
+    category: str = ""
+    hostility: int = 0
+    language: str = ""
+    due: datetime | None = None
+    reason: str = ""
+
+
+def decide(thread: Sequence[Mapping[str, Any]], schedule: Schedule,
+           categories: Sequence[str], now: datetime, max_age: timedelta) -> Decision:
+    """The reply a thread needs, from its client and provider messages (oldest first;
+    each with id, kind, date, category, hostility, language).
+
+    The provider having the last word ends it: they have answered. Otherwise the
+    reply answers the client's newest message, with the category of the newest
+    one that wants a draft and the highest hostility since the provider last
+    wrote, due after the cool-down from that newest message, so each new client
+    message starts the cool-down again. Mail older than ``max_age`` (a first
+    backfill of years of mail) gets none.
+    """
+    if not thread:
+        return Decision(None, reason="the thread is empty")
+    last = thread[-1]
+    if last["kind"] == "provider":
+        when = str(last["date"])[:16].replace("T", " ")
+        return Decision(None, reason=f"the provider replied in the thread ({when} UTC)")
+    since: list[Mapping[str, Any]] = []
+    for message in reversed(thread):
+        if message["kind"] == "provider":
+            break
+        if message["category"] is not None:
+            since.append(message)
+    since.reverse()
+    wanted = [m for m in since if m["category"] in categories]
+    if not since or not wanted:
+        return Decision(None, reason="no client message in the thread needs a reply")
+    newest = since[-1]
+    received = datetime.fromisoformat(str(newest["date"]))
+    if received < now - max_age:
+        return Decision(None, reason="older than [drafts] max_age_days")
+    category = str(wanted[-1]["category"])
+    hostility = max(int(m["hostility"]) for m in since)
+    return Decision(answer=int(newest["id"]), category=category, hostility=hostility,
+                    language=str(newest["language"] or wanted[-1]["language"]),
+                    due=schedule.due(received, category, hostility))
+
 
 # --- the draft mail ---------------------------------------------------------
 
@@ -308,13 +373,15 @@ def reply_subject(subject: str) -> str:
     return f"Re: {base}" if base else "Re:"
 
 
-def draft_message(original: Original, reply: str, *, sender: str, plan_id: str,
+def draft_message(original: Original, reply: str, *, sender: str, sender_name: str = "",
+                  plan_id: str,
                   category: str, hostility: int, lang: str, zone: ZoneInfo,
                   now: datetime) -> EmailMessage:
     """The draft as it goes into Drafts: to the client (Reply-To honoured), threaded
     with In-Reply-To and References, the client's message quoted below."""
     mail = EmailMessage()
-    mail["From"] = header_value(sender)
+    mail["From"] = Address(display_name=header_value(sender_name),
+                           addr_spec=header_value(sender))
     to = original.reply_to or original.sender
     name = header_value(original.sender_name) if not original.reply_to else ""
     mail["To"] = Address(display_name=name, addr_spec=header_value(to))

@@ -42,3 +42,7 @@ class MailboxConnectionError(MailboxError):
 
 class StoreError(TriageError):
     """The state database cannot be opened, migrated or written."""
+
+
+class UsageError(TriageError):
+    """A command line that argparse accepts but that makes no sense (exit status 2)."""

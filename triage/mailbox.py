@@ -16,6 +16,8 @@ The only write is ``append_draft``.
 
 from __future__ import annotations
 
+import email.message
+import email.parser
 import imaplib
 import logging
 import mailbox as stdlib_mailbox
@@ -36,6 +38,7 @@ import imapclient.imapclient
 
 from triage.config import MailboxConfig
 from triage.errors import MailboxAuthError, MailboxConnectionError, MailboxError
+from triage.message import DRAFT_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,11 @@ class Mailbox(Protocol):
 
     def append_draft(self, folder: str, raw: bytes, when: datetime) -> None:
         """Store ``raw`` in ``folder`` flagged as a draft."""
+        ...
+
+    def draft_plans(self, folder: str) -> set[str]:
+        """The plan ids (``X-Triage-Draft`` headers) of the drafts in ``folder``;
+        empty when the folder does not exist yet."""
         ...
 
     def wait(self, folder: str, seconds: float, stop: Callable[[], bool],
@@ -191,6 +199,22 @@ class MaildirMailbox:
             box.add(message)
         except OSError as exc:
             raise MailboxError(f"cannot write a draft to {path}: {exc.strerror}") from None
+
+    def draft_plans(self, folder: str) -> set[str]:
+        path = self.folder_path(folder)
+        if not _is_maildir(path):
+            return set()
+        found = set()
+        for file in maildir_files(path).values():
+            try:
+                with file.open("rb") as handle:
+                    headers = _HEADERS.parse(handle)
+            except FileNotFoundError:
+                continue  # moved by the user's mail client meanwhile
+            except OSError as exc:
+                raise MailboxError(f"cannot read {file}: {exc.strerror}") from None
+            found.update(_plan_ids(headers))
+        return found
 
     can_idle = False
 
@@ -357,6 +381,21 @@ class ImapMailbox:
         self._call(self.client.append, folder, raw, flags=[imapclient.imapclient.DRAFT],
                    msg_time=when)
 
+    def draft_plans(self, folder: str) -> set[str]:
+        if not self._call(self.client.folder_exists, folder):
+            return set()
+        self._select(folder)
+        uids = self._call(self.client.search, ["HEADER", DRAFT_HEADER, ""])
+        found: set[str] = set()
+        part = f"BODY.PEEK[HEADER.FIELDS ({DRAFT_HEADER.upper()})]"
+        for start in range(0, len(uids), 500):
+            answer = self._call(self.client.fetch, uids[start:start + 500], [part])
+            for data in answer.values():
+                for key, value in data.items():
+                    if key.startswith(b"BODY[HEADER.FIELDS") and isinstance(value, bytes):
+                        found.update(_plan_ids(_HEADERS.parsebytes(value)))
+        return found
+
     def close(self) -> None:
         try:
             self.client.logout()
@@ -449,6 +488,13 @@ class ImapMailbox:
 _NETWORK_ERRORS = (OSError, EOFError, imaplib.IMAP4.abort, ssl.SSLError)
 _IDLE_SLICE = 1.0  # how often a waiting IDLE looks at ``stop``
 _NOOP_INTERVAL = 5.0
+
+
+_HEADERS = email.parser.BytesHeaderParser()
+
+
+def _plan_ids(headers: email.message.Message) -> list[str]:
+    return [" ".join(str(v).split()) for v in headers.get_all(DRAFT_HEADER, [])]
 
 
 def _announces_mail(response: object) -> bool:

@@ -10,6 +10,10 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# Header of every reply draft: names the plan it came from, so that a draft
+# appended just before a crash is found in Drafts instead of appended twice.
+DRAFT_HEADER = "X-Triage-Draft"
+
 
 class Kind(enum.StrEnum):
     """Who a stored message comes from, as far as triage is concerned."""

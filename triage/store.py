@@ -135,6 +135,30 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX messages_kind_date ON messages(kind, date);
     """,
+    # 5: reply drafts (see drafting.py): one row per planned reply, named in the
+    # draft's X-Triage-Draft header by plan_id; at most one open plan per thread.
+    # draft_checked: whether planning has looked at a triaged message yet.
+    """
+    CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL UNIQUE,
+        thread_id TEXT NOT NULL,
+        message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        category TEXT NOT NULL,
+        hostility INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('planned', 'appended', 'cancelled', 'held')),
+        reason TEXT NOT NULL DEFAULT '',
+        planned_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    CREATE UNIQUE INDEX drafts_one_open ON drafts(thread_id) WHERE state = 'planned';
+    CREATE INDEX drafts_due ON drafts(due_at) WHERE state = 'planned';
+    CREATE INDEX drafts_message ON drafts(message);
+    ALTER TABLE triage ADD COLUMN draft_checked INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX triage_draft_due ON triage(message) WHERE draft_checked = 0;
+    """,
 )
 
 ROLES = ("to", "cc", "bcc", "reply_to")
@@ -397,6 +421,11 @@ class Store:
             (wanted, wanted[1:-1])).fetchone()
         return self._record(row) if row else None
 
+    def message_by_row(self, row_id: int) -> dict[str, Any]:
+        row = self.db.execute(f"{_MESSAGE_SELECT} WHERE m.id = ?",  # noqa: S608 - constant
+                              (row_id,)).fetchone()
+        return self._record(row)
+
     def thread(self, thread_id: str) -> list[dict[str, Any]]:
         """Every stored message of a thread, oldest first."""
         rows = self.db.execute(f"{_MESSAGE_SELECT} WHERE m.thread_id = ? "  # noqa: S608
@@ -465,6 +494,95 @@ class Store:
                 "reasons": json.loads(row["reasons"]),
             })
         return found
+
+    # --- reply drafts (drafting.py) ---------------------------------------------
+
+    def threads_to_plan(self, with_open: bool = True, limit: int = 500
+                        ) -> tuple[list[str], list[int]]:
+        """Threads whose draft plan may have changed: those of triaged messages that
+        planning has not looked at yet (returned too, to mark them), and those with an
+        open plan (a provider's reply or a later client message may change it)."""
+        rows = self.db.execute(
+            """SELECT t.message, coalesce(m.thread_id, m.message_id) AS thread
+               FROM triage t JOIN messages m ON m.id = t.message
+               WHERE t.draft_checked = 0 ORDER BY t.message LIMIT ?""", (limit,)).fetchall()
+        threads = dict.fromkeys(str(r["thread"]) for r in rows)
+        if with_open:
+            threads.update(dict.fromkeys(str(r[0]) for r in self.db.execute(
+                "SELECT thread_id FROM drafts WHERE state = 'planned'")))
+        return list(threads), [int(r["message"]) for r in rows]
+
+    def thread_for_drafts(self, thread_id: str) -> list[dict[str, Any]]:
+        """The client and provider messages of a thread, oldest first, with verdicts."""
+        return [dict(r) for r in self.db.execute(
+            """SELECT m.id, m.kind, m.date, t.category, t.hostility, t.language
+               FROM messages m LEFT JOIN triage t ON t.message = m.id
+               WHERE coalesce(m.thread_id, m.message_id) = ?
+                 AND m.kind IN ('client', 'provider')
+               ORDER BY m.date, m.id""", (thread_id,))]
+
+    def open_draft(self, thread_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM drafts WHERE thread_id = ? AND state = 'planned'",
+                              (thread_id,)).fetchone()
+        return dict(row) if row else None
+
+    def has_draft(self, message: int) -> bool:
+        """Whether a draft for this client message was ever planned."""
+        return self.db.execute("SELECT 1 FROM drafts WHERE message = ? LIMIT 1",
+                               (message,)).fetchone() is not None
+
+    def save_plan(self, plan: dict[str, Any], now: datetime) -> None:
+        """Insert a plan, or rebuild the open one with the same plan_id."""
+        self.db.execute(
+            """INSERT INTO drafts(plan_id, thread_id, message, category, hostility, language,
+                   due_at, state, planned_at)
+               VALUES (:plan_id, :thread_id, :message, :category, :hostility, :language,
+                       :due_at, 'planned', :now)
+               ON CONFLICT(plan_id) DO UPDATE SET message = excluded.message,
+                   category = excluded.category, hostility = excluded.hostility,
+                   language = excluded.language, due_at = excluded.due_at,
+                   planned_at = excluded.planned_at""",
+            {**plan, "due_at": _iso(plan["due_at"]), "now": _iso(now)})
+
+    def end_draft(self, plan_id: str, state: str, reason: str, now: datetime) -> None:
+        """Close a plan: appended, cancelled or held (with the reason)."""
+        self.db.execute("UPDATE drafts SET state = ?, reason = ?, done_at = ? "
+                        "WHERE plan_id = ? AND state = 'planned'",
+                        (state, clean(reason), _iso(now), plan_id))
+
+    def mark_planned(self, rows: Sequence[int]) -> None:
+        self.db.executemany("UPDATE triage SET draft_checked = 1 WHERE message = ?",
+                            [(r,) for r in rows])
+
+    def due_drafts(self, now: datetime) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT * FROM drafts WHERE state = 'planned' AND due_at <= ? ORDER BY due_at, id",
+            (_iso(now),))]
+
+    def next_due(self) -> datetime | None:
+        row = self.db.execute("SELECT min(due_at) FROM drafts WHERE state = 'planned'"
+                              ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def drafts_of(self, row_id: int) -> list[dict[str, Any]]:
+        """The drafts planned in answer to a message (export and show)."""
+        return [{"state": r["state"], "category": r["category"], "due": r["due_at"],
+                 "reason": r["reason"], "plan_id": r["plan_id"]}
+                for r in self.db.execute(
+                    "SELECT * FROM drafts WHERE message = ? ORDER BY id", (row_id,))]
+
+    def thread_evidence(self, thread_id: str) -> list[dict[str, Any]]:
+        """The evidence of every client message of a thread, best score first, each
+        notice once."""
+        found: dict[str, dict[str, Any]] = {}
+        for row in self.db.execute(
+                """SELECT m.id FROM messages m JOIN triage t ON t.message = m.id
+                   WHERE coalesce(m.thread_id, m.message_id) = ?""", (thread_id,)):
+            for item in self.evidence_of(int(row[0])):
+                kept = found.get(item["message_id"])
+                if kept is None or item["score"] > kept["score"]:
+                    found[item["message_id"]] = item
+        return sorted(found.values(), key=lambda e: -e["score"])
 
     # --- Maildir UIDs (the UidRegistry of mailbox.MaildirMailbox) -----------
 
