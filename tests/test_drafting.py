@@ -11,7 +11,6 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -19,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import MINIMAL_CONFIG, deliver, make_maildir
+from conftest import MINIMAL_CONFIG, Verdicts, deliver, make_maildir
 
 from triage.cli import main
 from triage.config import Config, load_config
@@ -28,28 +27,11 @@ from triage.drafting import Drafter
 from triage.drafts import tone_problems
 from triage.evidence import EvidenceFinder
 from triage.mailbox import MaildirMailbox
-from triage.message import Classification, Message
 from triage.store import Store
 
 MADRID = ZoneInfo("Europe/Madrid")
 # A Friday evening in Madrid: the next working morning is Monday 09:00.
 FRIDAY_EVENING = datetime(2026, 11, 20, 18, 0, tzinfo=MADRID)
-
-
-class Verdicts:
-    """A stand-in classifier: the verdict is chosen by the test per Message-ID."""
-
-    def __init__(self) -> None:
-        self.by_id: dict[str, tuple[str, int, str]] = {}
-
-    def classifications(self, messages: Sequence[Message]) -> list[Classification]:
-        out = []
-        for message in messages:
-            category, hostility, lang = self.by_id.get(message.message_id, ("other", 0, "es"))
-            out.append(Classification(language=lang, category=category, confidence=0.9,
-                                      probabilities={category: 0.9}, hostility=hostility,
-                                      hostility_score=float(hostility)))
-        return out
 
 
 def mail(message_id: str, when: datetime, sender: str, to: str, subject: str, body: str,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import signal
@@ -15,16 +17,20 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import MINIMAL_CONFIG
+from conftest import MINIMAL_CONFIG, Verdicts
 from dovecot import DRAFTS, PASSWORD, USER, Dovecot
 from mailfactory import render, special_emails, varied_emails
 
 from triage.classify import MessageClassifier
 from triage.config import Config, load_config
 from triage.daemon import Backoff, Service
+from triage.drafting import Drafter
+from triage.drafts import tone_problems
 from triage.errors import MailboxAuthError, MailboxConnectionError, MailboxError
+from triage.evidence import EvidenceFinder
 from triage.mailbox import ImapMailbox
 from triage.store import Store
 
@@ -343,6 +349,88 @@ def test_draft_goes_to_the_special_use_drafts_folder_flagged_draft(
     assert len(flags) == 1
     assert b"\\Draft" in next(iter(flags.values()))
     assert b"\\Seen" not in next(iter(flags.values()))
+
+
+def test_due_drafts_are_appended_once_threaded_and_citing_the_notice(
+    tmp_path: Path, dovecot: Dovecot, password: str,
+) -> None:
+    madrid = ZoneInfo("Europe/Madrid")
+    notice = EmailMessage()
+    notice["From"] = "Ana Ruiz <ana@agency.example>"
+    notice["To"] = "ops@brewery.example"
+    notice["Subject"] = "Scheduled maintenance of the mail server on Tuesday 17 November"
+    notice["Date"] = format_datetime(datetime(2026, 11, 14, 17, 2, tzinfo=UTC))
+    notice["Message-ID"] = "<notice17@agency.example>"
+    notice.set_content("On Tuesday 17 November, from 22:00 to 02:00, we will carry out "
+                       "scheduled maintenance of the mail server. Mail may be unavailable "
+                       "during that window. No action is needed on your side.")
+    complaint = EmailMessage()
+    complaint["From"] = "Tom Hale <tom@brewery.example>"
+    complaint["To"] = "Ana Ruiz <ana@agency.example>"
+    complaint["Subject"] = "No email all Tuesday night"
+    complaint["Date"] = format_datetime(datetime(2026, 11, 20, 18, 0, tzinfo=madrid))
+    complaint["Message-ID"] = "<tuesday@brewery.example>"
+    complaint.set_content("Nobody told us our email would be down all Tuesday night for "
+                          "maintenance of the mail server. We lost orders.")
+    fault = EmailMessage()
+    fault["From"] = "Rita Sousa <rita@padaria.example>"
+    fault["To"] = "Ana Ruiz <ana@agency.example>"
+    fault["Subject"] = "Site fora do ar"
+    fault["Date"] = format_datetime(datetime(2026, 11, 23, 8, 30, tzinfo=madrid))
+    fault["Message-ID"] = "<fora@padaria.example>"
+    fault.set_content("Bom dia, o site está fora do ar desde as 8h com erro 500.")
+    dovecot.append("Sent", [bytes(notice)])
+    dovecot.append("INBOX", [bytes(complaint), bytes(fault)])
+    config = load_config(imap_config(tmp_path, dovecot))
+    verdicts = Verdicts()
+    verdicts.by_id = {"<tuesday@brewery.example>": ("accusation", 2, "en"),
+                      "<fora@padaria.example>": ("genuine_fault", 1, "pt")}
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=madrid)
+
+    def run_once() -> None:
+        with Store(config.store.path) as store:
+            Service(config, store, verdicts,
+                    lambda: ImapMailbox(config.mailbox, PASSWORD, timeout=10),
+                    evidence=EvidenceFinder(), drafter=Drafter(config, store),
+                    clock=lambda: monday).run_once()
+
+    run_once()
+    client = dovecot.client()
+    try:
+        client.select_folder(DRAFTS, readonly=True)
+        fetched = client.fetch(client.search(["ALL"]), ["BODY.PEEK[]", "FLAGS"])
+    finally:
+        client.logout()
+    drafts = {}
+    for data in fetched.values():
+        assert b"\\Draft" in data[b"FLAGS"]
+        draft = email.message_from_bytes(data[b"BODY[]"], policy=email.policy.default)
+        drafts[draft["In-Reply-To"]] = draft
+    assert set(drafts) == {"<tuesday@brewery.example>", "<fora@padaria.example>"}
+    english = drafts["<tuesday@brewery.example>"]
+    assert english["To"] == "Tom Hale <tom@brewery.example>"
+    assert english["Subject"] == "Re: No email all Tuesday night"
+    assert english["X-Triage-Category"] == "accusation"
+    reply, _, quoted = english.get_content().partition("\nOn 20 November")
+    assert "On 14 November at 18:02 we wrote to ops@brewery.example" in reply
+    assert "Scheduled maintenance of the mail server" in reply
+    assert tone_problems(reply, "en") == []
+    assert "> Nobody told us" in quoted
+    portuguese = drafts["<fora@padaria.example>"]
+    assert portuguese["X-Triage-Category"] == "genuine_fault"
+    assert tone_problems(portuguese.get_content().partition("\nEm ")[0], "pt") == []
+
+    # A crash after the append, before the store recorded it: the next run finds
+    # the draft in the folder by its X-Triage-Draft header and appends nothing.
+    with Store(config.store.path) as store:
+        store.db.execute("UPDATE drafts SET state = 'planned', done_at = NULL")
+    run_once()
+    assert len(dovecot.flags(DRAFTS)) == 2
+    with Store(config.store.path) as store:
+        states = [r[0] for r in store.db.execute("SELECT state FROM drafts")]
+    assert states == ["appended", "appended"]
+    # Client mail is left as it was: nothing marked read.
+    assert all(b"\\Seen" not in flags for flags in dovecot.flags("INBOX").values())
 
 
 # --- connections: TLS, STARTTLS, plain, passwords -------------------------------
