@@ -101,6 +101,29 @@ def test_the_example_file_in_the_repository_is_valid() -> None:
     assert config.smtp is None
 
 
+def test_drafts_settings_have_defaults_and_can_be_set(write_config, tmp_path: Path) -> None:
+    config = load_config(write_config())
+    assert config.drafts.working_days == (0, 1, 2, 3, 4)
+    assert config.drafts.cooldown_hours == 12 and config.drafts.no_cooldown == ("genuine_fault",)
+    assert config.draft_sender == "ana@agency.example"
+    (tmp_path / "mine").mkdir()
+    config = load_config(write_config(MINIMAL_CONFIG + """
+[drafts]
+templates = "mine"
+working_days = ["Sun", "mon", "tue", "wed", "thu"]
+day_starts = "8:30"
+cooldown_hours = 6.5
+from = "replies@agency.example"
+payment_terms = {{ es = "las facturas se pagan a 15 días", en = "invoices are due in 15 days" }}
+"""))
+    drafts = config.drafts
+    assert drafts.templates == tmp_path / "mine"
+    assert drafts.working_days == (0, 1, 2, 3, 6) and drafts.day_starts == "08:30"
+    assert drafts.cooldown_hours == 6.5 and config.draft_sender == "replies@agency.example"
+    assert drafts.terms("payment_terms", "en") == "invoices are due in 15 days"
+    assert drafts.terms("payment_terms", "pt") == ""
+
+
 def test_the_demo_config_is_valid() -> None:
     config = load_config(REPO / "corpus" / "demo" / "triage.toml")
     assert config.mailbox.is_maildir
@@ -155,6 +178,28 @@ BAD = [
     ('[store]', '[service]\nidle = "yes"\n\n[store]', "[service] idle: expected true or false"),
     ('[store]', '[service]\npoll_seconds = 1.5\n\n[store]', "[service] poll_seconds: expected"),
     ('[store]', '[service]\nidel = true\n\n[store]', "[service] idel: unknown key"),
+    ('[store]', '[drafts]\ncategories = ["rant"]\n\n[store]',
+     "[drafts] categories: expected categories among accusation"),
+    ('[store]', '[drafts]\nworking_days = ["monday", "funday"]\n\n[store]',
+     '[drafts] working_days: expected day names such as ["mon", "tue", "wed"], got \'funday\''),
+    ('[store]', '[drafts]\nday_starts = "9am"\n\n[store]',
+     '[drafts] day_starts: expected a time of day such as "09:00"'),
+    ('[store]', '[drafts]\ncooldown_hours = -1\n\n[store]',
+     "[drafts] cooldown_hours: expected a number of hours from 0 to 720, got -1"),
+    ('[store]', '[drafts]\ncooldown_hours_hostile = "long"\n\n[store]',
+     "[drafts] cooldown_hours_hostile: expected a number of hours"),
+    ('[store]', '[drafts]\nno_cooldown = ["other"]\n\n[store]',
+     "[drafts] no_cooldown: expected categories among accusation"),
+    ('[store]', '[drafts]\nmax_age_days = 0\n\n[store]',
+     "[drafts] max_age_days: expected a whole number of days from 1 to 3650, got 0"),
+    ('[store]', '[drafts]\ntemplates = "/nonexistent/replies"\n\n[store]',
+     "[drafts] templates: expected the path of an existing folder"),
+    ('[store]', '[drafts]\nfrom = "ana"\n\n[store]',
+     "[drafts] from: expected the e-mail address drafts are written from"),
+    ('[store]', '[drafts]\npayment_terms = {{fr = "30 jours"}}\n\n[store]',
+     "[drafts] payment_terms.fr: expected a text, under es, pt or en"),
+    ('[store]', '[drafts]\nenabled = 1\n\n[store]', "[drafts] enabled: expected true or false"),
+    ('[store]', '[drafts]\ncooldown = 3\n\n[store]', "[drafts] cooldown: unknown key"),
 ]
 
 

@@ -88,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --once: act as if it were TIME (ISO 8601, e.g. "
                      "2026-12-01T09:00; without an offset, in the provider's time zone), to "
                      "see which drafts would be due then")
+    sub = command("demo", "Run the whole pipeline on the bundled demo mailbox (a copy of it, "
+                  "in a new folder): triage, evidence, and reply drafts with the clock set "
+                  "to the demo's Monday morning, then show what was found.", cmd_demo,
+                  config=False)
+    sub.add_argument("--dir", metavar="DIR",
+                     help="copy the demo mailbox and keep the state here (a new or empty "
+                     "folder; default: a new temporary folder)")
+    sub.add_argument("--now", metavar="TIME", type=moment,
+                     help="act as if it were TIME (default 2026-11-23T09:00, Madrid time)")
     sub = command("ingest", "Read new mail from every configured folder into the state "
                   "database and classify the clients' messages, with a progress bar. "
                   "Running it again reads only what is new.", cmd_ingest)
@@ -287,6 +296,32 @@ def drafts_summary(drafts: DraftReport, dry_run: bool) -> str:
     if drafts.held:
         parts.append(f"{drafts.held} held back (see the log)")
     return ", ".join(parts)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from triage import demo
+    from triage.daemon import Service
+    from triage.drafting import Drafter
+
+    config = demo.prepare(Path(args.dir) if args.dir else None)
+    now = demo.demo_now(config, args.now)
+    if not args.verbose:
+        logging.getLogger("triage.triaged").setLevel(logging.WARNING)
+        logging.getLogger("triage.drafting").setLevel(logging.WARNING)
+    with Store(config.store.path) as store:
+        service = Service(config, store, open_classifier(), mailbox_opener(config, store),
+                          evidence=open_evidence(), drafter=Drafter(config, store),
+                          clock=lambda: now)
+        report = service.run_once()
+        demo.table(store, sys.stdout)
+    assert config.mailbox.path is not None
+    print()
+    print(f"{report.added} messages read, {report.triaged} client messages triaged "
+          f"({report.unreadable} unreadable), as of {now.isoformat(timespec='minutes')}")
+    print(drafts_summary(report.drafts, dry_run=False))
+    print(f"Drafts:  {config.mailbox.path / '.Drafts' / 'cur'} (one .eml-like file each)")
+    print(f"Store:   {config.store.path}")
+    return EXIT_OK
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

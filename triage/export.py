@@ -40,8 +40,19 @@ def export_rows(store: Store) -> Iterator[dict[str, Any]]:
             "thread_id": record.get("thread_id"),
             "evidence": store.evidence_of(int(record["id"])) if record.get("category")
             else [],
-            "draft": record.get("draft"),
+            "draft": _latest(store.drafts_of(int(record["id"]))) if record.get("category")
+            else None,
         }
+
+
+def _latest(drafts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest draft planned in answer to a message: state (planned, appended,
+    cancelled, held), category, due, reason."""
+    if not drafts:
+        return None
+    latest = dict(drafts[-1])
+    latest.pop("plan_id", None)
+    return latest
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> int:

@@ -40,6 +40,7 @@ def gather(store: Store, message_id: str) -> dict[str, Any]:
         "thread": [_summary(r) for r in thread],
         "evidence": store.evidence_of(int(record["id"])) if record["category"] else [],
         "evidence_searched": bool(record["evidence_at"]),
+        "drafts": store.drafts_of(int(record["id"])) if record["category"] else [],
     }
 
 
@@ -106,4 +107,9 @@ def render(shown: dict[str, Any]) -> str:
                 f"    score {item['score']:.2f}: {'; '.join(item['reasons'])}",
                 f"    Message-ID {item['message_id']}",
             ]
+    for draft in shown.get("drafts", []):
+        due = str(draft["due"])[:16].replace("T", " ")
+        note = f": {draft['reason']}" if draft["reason"] else ""
+        lines += ["", f"Draft: {draft['state']} ({draft['category']} reply, due {due} UTC)"
+                  f"{note}"]
     return printable("\n".join(lines))
