@@ -1,7 +1,7 @@
 """Builds varied raw emails, and whole Maildirs of them, with what a parser must find.
 
 Used by the tests (small text pool, every format) and by the demo builder
-(corpus/demo/build_demo.py), which feeds it the corpus's client texts.
+(corpus/demo/build_demo.py), which takes its automated and broken messages.
 Deterministic for a given seed.
 """
 

@@ -120,7 +120,7 @@ payment_terms = {{ es = "las facturas se pagan a 15 días", en = "invoices are d
     assert drafts.templates == tmp_path / "mine"
     assert drafts.working_days == (0, 1, 2, 3, 6) and drafts.day_starts == "08:30"
     assert drafts.cooldown_hours == 6.5 and config.draft_sender == "replies@agency.example"
-    assert drafts.terms("payment_terms", "en") == "invoices are due in 15 days"
+    assert drafts.terms("payment_terms", "en") == "invoices are due in 15 days."
     assert drafts.terms("payment_terms", "pt") == ""
 
 

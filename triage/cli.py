@@ -321,6 +321,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(drafts_summary(report.drafts, dry_run=False))
     print(f"Drafts:  {config.mailbox.path / '.Drafts' / 'cur'} (one .eml-like file each)")
     print(f"Store:   {config.store.path}")
+    print(f"More:    triage show --config {config.source} MESSAGE_ID  (ids: triage export "
+          f"--config {config.source})")
     return EXIT_OK
 
 

@@ -504,7 +504,9 @@ def _per_language(table: _Table, key: str) -> tuple[tuple[str, str], ...]:
     for lang, text in value.items():
         if lang not in LANGUAGES or not isinstance(text, str):
             raise table.fail(f"{key}.{lang}", "a text, under es, pt or en", text)
-        texts.append((lang, " ".join(text.split())))
+        text = " ".join(text.split())
+        # Templates use it as a sentence of its own.
+        texts.append((lang, text if not text or text[-1] in ".!?…" else text + "."))
     return tuple(texts)
 
 

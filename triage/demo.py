@@ -9,15 +9,16 @@ folder. A table shows what was triaged.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import tempfile
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from triage.config import Config, MailboxConfig, StoreConfig, load_config
+from triage.config import Config, load_config
 from triage.errors import TriageError
 from triage.store import Store
 
@@ -40,11 +41,16 @@ def prepare(target: Path | None) -> Config:
         raise TriageError(f"{target} is not empty: give a new or empty folder to --dir")
     target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, target / "mailbox", dirs_exist_ok=True)
-    config = load_config(DEMO / "triage.toml")
-    mailbox = target / "mailbox"
-    return replace(config, mailbox=MailboxConfig(url=f"maildir:{mailbox}", scheme="maildir",
-                                                 tls="none", path=mailbox),
-                   store=StoreConfig(path=target / "triage.db"))
+    # The demo's configuration, pointed at the copy: 'triage show --config' and the
+    # other commands then work on it too.
+    text = (DEMO / "triage.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^url = .*$', lambda _: "url = " + json.dumps(
+        f"maildir:{target / 'mailbox'}"), text, count=1)
+    text = re.sub(r'(?m)^path = .*$', lambda _: "path = " + json.dumps(
+        str(target / "triage.db")), text, count=1)
+    path = target / "triage.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_config(path)
 
 
 def demo_now(config: Config, given: datetime | None) -> datetime:
