@@ -328,3 +328,24 @@ def test_run_now_needs_once_and_a_valid_time(tmp_path: Path,
         main(["run", "--once", "--config", config, "--now", "next monday"])
     assert exit_info.value.code == 2
     assert "ISO 8601" in capsys.readouterr().err
+
+
+def test_a_draft_the_server_refuses_stays_planned_and_is_tried_again(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    desk = Desk(tmp_path)
+    accusation(desk)
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=MADRID)
+    # A file where the Drafts folder's tmp/ should be: every APPEND fails, even
+    # for root.
+    spool = desk.root / ".Drafts" / "tmp"
+    spool.rmdir()
+    spool.write_text("not a folder")
+    with caplog.at_level(logging.WARNING):
+        service = desk.run(monday)
+    spool.unlink()
+    spool.mkdir()
+    assert service.report.drafts.failed == 1
+    assert "not appended, will try again" in caplog.text
+    assert desk.plans()[0]["state"] == "planned"
+    desk.run(monday + timedelta(minutes=5))
+    assert len(desk.drafts()) == 1 and desk.plans()[0]["state"] == "appended"

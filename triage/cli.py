@@ -295,6 +295,8 @@ def drafts_summary(drafts: DraftReport, dry_run: bool) -> str:
         parts.append(f"{drafts.appended + drafts.recovered} appended to Drafts")
     if drafts.held:
         parts.append(f"{drafts.held} held back (see the log)")
+    if drafts.failed:
+        parts.append(f"{drafts.failed} refused by the server, to be tried again (see the log)")
     return ", ".join(parts)
 
 

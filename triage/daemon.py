@@ -149,7 +149,10 @@ class Service:
         due = self.store.next_due() if self.drafter is not None else None
         if due is None:
             return 86400.0
-        return max(1.0, (due - self.clock()).total_seconds())
+        left = (due - self.clock()).total_seconds()
+        # Overdue: a draft the server refused; the next sync tries it again, no sooner
+        # than a minute (each inbox sync tries anyway).
+        return max(60.0 if left <= 0 else 1.0, left)
 
     def _serve(self, mailbox: Mailbox) -> None:
         folders = self.config.folders

@@ -36,6 +36,7 @@ from triage.drafts import (
     draft_message,
     local_when,
 )
+from triage.errors import MailboxConnectionError, MailboxError
 from triage.mailbox import Mailbox
 from triage.nlp import find_entities, tokenise
 from triage.store import Store
@@ -53,6 +54,7 @@ class DraftReport:
     recovered: int = 0  # found already in Drafts (appended before a crash)
     held: int = 0  # a user template failed its tone check, or would not render
     due: int = 0  # due, not appended (dry run)
+    failed: int = 0  # refused by the server this time; tried again at the next sync
 
     def add(self, other: DraftReport) -> None:
         for name in self.__slots__:
@@ -151,7 +153,16 @@ class Drafter:
                 self._hold(draft, "the reply failed the tone check: " + "; ".join(problems), now)
                 report.held += 1
                 continue
-            mailbox.append_draft(folder, mail.as_bytes(policy=SMTP), now)
+            try:
+                mailbox.append_draft(folder, mail.as_bytes(policy=SMTP), now)
+            except MailboxConnectionError:
+                raise
+            except MailboxError as exc:
+                # Refused by the server (quota, permissions): the plan stays due and
+                # is tried again at the next sync; nothing else is held up.
+                log.warning("draft %s not appended, will try again: %s", draft["plan_id"], exc)
+                report.failed += 1
+                continue
             self._record(draft, "appended", "", now)
             report.appended += 1
             log.info("draft %s appended to %s: %s reply to %s", draft["plan_id"], folder,
