@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import MINIMAL_CONFIG, Verdicts, deliver, make_maildir
 
-from triage.cli import main
+from triage.cli import exclusive, main
 from triage.config import Config, load_config
 from triage.daemon import Service
 from triage.drafting import Drafter
@@ -175,8 +175,10 @@ def test_a_new_client_message_rebuilds_the_plan_and_restarts_the_cooldown(
     later = datetime(2026, 11, 23, 8, 0, tzinfo=MADRID)
     second = accusation(desk, n=2, when=later, hostility=3, parent=first)
     desk.run(later + timedelta(minutes=5))
-    (after,) = desk.plans()
-    assert after["plan_id"] == before["plan_id"] and after["state"] == "planned"
+    old, after = desk.plans()
+    assert old["plan_id"] == before["plan_id"] and old["state"] == "cancelled"
+    assert "rebuilt" in str(old["reason"])
+    assert after["plan_id"] != before["plan_id"] and after["state"] == "planned"
     assert after["hostility"] == 3  # the worst of the thread
     assert datetime.fromisoformat(str(after["due_at"])) >= later + timedelta(hours=36)
     desk.run(datetime(2026, 11, 23, 9, 0, tzinfo=MADRID))
@@ -304,18 +306,29 @@ def test_the_evidence_is_cited_with_its_date_in_the_providers_zone(tmp_path: Pat
     assert "Mantenimiento programado del servidor de correo" in body
 
 
-def test_run_now_reads_an_iso_time_in_the_providers_zone(tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]
-                                                        ) -> None:
+def test_run_now_says_what_would_be_due_in_the_providers_zone_and_changes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     desk = Desk(tmp_path)
     accusation(desk)
     config = str(desk.config_path)
     # Monday 08:59 in Madrid is not yet due, 09:00 is: the naive time is Madrid's.
     assert main(["run", "--once", "--config", config, "--now", "2026-11-23T08:59"]) == 0
-    assert desk.drafts() == []
+    assert "0 drafts would be due" in capsys.readouterr().out
     assert main(["run", "--once", "--config", config, "--now", "2026-11-23T09:00"]) == 0
-    assert len(desk.drafts()) == 1
-    assert "1 appended to Drafts" in capsys.readouterr().out
+    assert "1 drafts would be due" in capsys.readouterr().out
+    # A look far ahead neither appends nor plans: the real run later still drafts it.
+    assert main(["run", "--once", "--config", config, "--now", "2027-06-01T09:00"]) == 0
+    assert desk.drafts() == [] and desk.plans() == []
+
+
+def test_a_second_run_on_the_same_store_is_refused(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    desk = Desk(tmp_path)
+    store = desk.config.store.path
+    with exclusive(store):
+        assert main(["run", "--once", "--config", str(desk.config_path)]) == 1
+    assert "another 'triage run' is using the state database" in capsys.readouterr().err
+    assert main(["run", "--once", "--config", str(desk.config_path)]) == 0
 
 
 def test_run_now_needs_once_and_a_valid_time(tmp_path: Path,
@@ -349,3 +362,60 @@ def test_a_draft_the_server_refuses_stays_planned_and_is_tried_again(
     assert desk.plans()[0]["state"] == "planned"
     desk.run(monday + timedelta(minutes=5))
     assert len(desk.drafts()) == 1 and desk.plans()[0]["state"] == "appended"
+
+
+def test_a_reply_that_names_the_message_cancels_even_when_its_date_is_earlier(
+        tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    # The client's clock runs ten minutes fast: their Date is after the reply's.
+    first = accusation(desk, when=FRIDAY_EVENING + timedelta(minutes=10))
+    desk.deliver("Sent", mail("<reply2@agency.example>", FRIDAY_EVENING + timedelta(minutes=5),
+                              AGENCY, CLIENT, "Re: Correo caído", "Le llamo ahora.",
+                              parent=first))
+    desk.run(datetime(2026, 11, 23, 9, 0, tzinfo=MADRID))
+    assert desk.drafts() == [] and desk.plans() == []
+
+
+def test_a_thank_you_after_the_draft_does_not_bring_a_second_draft(tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    first = accusation(desk)
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=MADRID)
+    desk.run(monday)
+    assert len(desk.drafts()) == 1
+    desk.deliver("INBOX", mail("<thanks@bodega.example>", monday + timedelta(hours=1), CLIENT,
+                               AGENCY, "Re: Correo caído", "Quedo a la espera, gracias.",
+                               parent=first), ("other", 0, "es"))
+    desk.run(monday + timedelta(days=2))
+    assert len(desk.drafts()) == 1
+
+
+def test_an_overdue_draft_is_still_appended_after_a_long_stop(tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    accusation(desk)
+    desk.run(FRIDAY_EVENING + timedelta(hours=1))
+    # The service was down for two weeks: longer than max_age_days.
+    desk.run(FRIDAY_EVENING + timedelta(days=14))
+    assert len(desk.drafts()) == 1 and desk.plans()[0]["state"] == "appended"
+
+
+def test_a_message_with_no_address_to_reply_to_is_held_not_a_crash(tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    raw = mail("<nofrom@bodega.example>", FRIDAY_EVENING, "undisclosed-recipients:;", AGENCY,
+               "Error 500", "La tienda da error 500 desde las 17:00.")
+    desk.deliver("INBOX", raw, ("genuine_fault", 1, "es"))
+    accusation(desk)
+    desk.run(datetime(2026, 11, 23, 9, 0, tzinfo=MADRID))
+    states = {p["message"]: p["state"] for p in desk.plans()}
+    assert sorted(states.values()) == ["appended", "held"]
+    assert len(desk.drafts()) == 1
+
+
+def test_a_user_template_that_raises_is_held_with_its_error(tmp_path: Path) -> None:
+    folder = tmp_path / "replies" / "es"
+    folder.mkdir(parents=True)
+    (folder / "accusation.txt.j2").write_text("Hola. {{ 1 // 0 }}\n", encoding="utf-8")
+    desk = Desk(tmp_path, extra=f'\n[drafts]\ntemplates = "{tmp_path / "replies"}"\n')
+    accusation(desk)
+    desk.run(datetime(2026, 11, 23, 9, 0, tzinfo=MADRID))
+    (plan,) = desk.plans()
+    assert plan["state"] == "held" and "ZeroDivisionError" in str(plan["reason"])

@@ -11,12 +11,14 @@ is status 2; Ctrl-C is 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -85,9 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="change nothing in the mailbox: drafts are planned in the state "
                      "database but none is appended to Drafts")
     sub.add_argument("--now", metavar="TIME", type=moment,
-                     help="with --once: act as if it were TIME (ISO 8601, e.g. "
-                     "2026-12-01T09:00; without an offset, in the provider's time zone), to "
-                     "see which drafts would be due then")
+                     help="with --once: say how many drafts would be due at TIME (ISO 8601, "
+                     "e.g. 2026-12-01T09:00; without an offset, in the provider's time zone); "
+                     "mail is read and stored as usual, but no draft is planned or appended")
     sub = command("demo", "Run the whole pipeline on the bundled demo mailbox (a copy of it, "
                   "in a new folder): triage, evidence, and reply drafts with the clock set "
                   "to the demo's Monday morning, then show what was found.", cmd_demo,
@@ -265,12 +267,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        with Store(config.store.path) as store:
+        with exclusive(config.store.path), Store(config.store.path) as store:
             # --dry-run: reply drafts are the service's only write to a mailbox.
             service = Service(config, store, open_classifier(), mailbox_opener(config, store),
                               stop=stop, evidence=open_evidence(),
                               drafter=Drafter(config, store), clock=clock,
-                              dry_run=args.dry_run)
+                              dry_run=args.dry_run, preview=args.now is not None)
             report = service.run_once() if args.once else service.run_forever()
     finally:
         for sig, handler in previous.items():
@@ -278,8 +280,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.once:
         print(f"{report.added} new messages stored, {report.triaged} client messages "
               f"triaged ({report.unreadable} unreadable) in {config.store.path}")
-        print(drafts_summary(report.drafts, args.dry_run))
+        if args.now is not None:
+            print(f"{report.drafts.due} drafts would be due at "
+                  f"{args.now.isoformat(timespec='minutes')} (--now: no draft planned or "
+                  "appended)")
+        else:
+            print(drafts_summary(report.drafts, args.dry_run))
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def exclusive(store: Path) -> Iterator[None]:
+    """One ``triage run`` per state database at a time: two would both append the
+    same due draft."""
+    store.parent.mkdir(parents=True, exist_ok=True)
+    lock = store.with_name(store.name + ".lock")
+    with open(lock, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TriageError(f"another 'triage run' is using the state database {store}; "
+                              "stop it first (or use --config with another store)") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def drafts_summary(drafts: DraftReport, dry_run: bool) -> str:

@@ -18,6 +18,8 @@ import tomllib
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -444,9 +446,9 @@ def _drafts(table: _Table) -> DraftsConfig:
     enabled = table.get("enabled", bool, "true or false", True)
     categories = table.strings("categories") if "categories" in table.data else DRAFT_CATEGORIES
     for category in categories:
-        if category not in (*DRAFT_CATEGORIES, "other"):
-            raise table.fail("categories", "categories among " + ", ".join(DRAFT_CATEGORIES)
-                             + " and other", category)
+        if category not in DRAFT_CATEGORIES:
+            raise table.fail("categories", "categories among " + ", ".join(DRAFT_CATEGORIES),
+                             category)
     templates = table.path("templates")
     if templates is not None and not templates.is_dir():
         raise table.fail("templates", "the path of an existing folder of reply templates",
@@ -457,6 +459,8 @@ def _drafts(table: _Table) -> DraftsConfig:
         if day.lower()[:3] not in DAY_NAMES:
             raise table.fail("working_days", 'day names such as ["mon", "tue", "wed"]', day)
         working_days.append(DAY_NAMES.index(day.lower()[:3]))
+    if not working_days:
+        raise table.fail("working_days", "at least one working day", [])
     starts = table.text("day_starts", "09:00")
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", starts):
         raise table.fail("day_starts", 'a time of day such as "09:00"', starts)
@@ -467,8 +471,12 @@ def _drafts(table: _Table) -> DraftsConfig:
             raise table.fail("no_cooldown", "categories among " + ", ".join(DRAFT_CATEGORIES),
                              category)
     sender = table.text("from")
-    if sender and "@" not in sender:
-        raise table.fail("from", "the e-mail address drafts are written from", sender)
+    if sender:
+        try:
+            Address(addr_spec=sender)
+        except (ValueError, IndexError, HeaderParseError):
+            raise table.fail("from", "the e-mail address drafts are written from, with no "
+                             "name (the name is [provider] name)", sender) from None
     return DraftsConfig(
         enabled=bool(enabled), categories=categories, templates=templates,
         working_days=tuple(sorted(set(working_days))), day_starts=starts.zfill(5),

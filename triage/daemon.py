@@ -80,11 +80,12 @@ class Service:
                  connect: Callable[[], Mailbox], stop: threading.Event | None = None,
                  backoff: Backoff | None = None, evidence: EvidenceSearch | None = None,
                  drafter: Drafter | None = None, clock: Callable[[], datetime] | None = None,
-                 dry_run: bool = False) -> None:
+                 dry_run: bool = False, preview: bool = False) -> None:
         self.config = config
         self.drafter = drafter
         self.clock = clock or (lambda: datetime.now(UTC))
         self.dry_run = dry_run
+        self.preview = preview  # --now: say what would be due, change nothing
         self.store = store
         self.classifier = classifier
         self.evidence = evidence
@@ -134,20 +135,30 @@ class Service:
                         evidence=self.evidence)
         self.report.count(report)
         if not self.stop.is_set():
-            self.draft(mailbox)
+            self.draft(mailbox, sent_read=self.config.folders.sent in folders)
         return report
 
-    def draft(self, mailbox: Mailbox) -> None:
+    def draft(self, mailbox: Mailbox, sent_read: bool = True) -> None:
         if self.drafter is None:
             return
         now = self.clock()
+        if self.preview:
+            self.report.drafts.add(self.drafter.preview(now))
+            return
         self.report.drafts.add(self.drafter.plan(now))
+        if not sent_read and self.store.due_drafts(now):
+            # A reply the provider sent since Sent was last read cancels a draft:
+            # read Sent (and the notice folders) before appending anything.
+            folders = self.config.folders.provider_folders
+            self.report.count(ingest(mailbox, self.store, self.config, folders=folders,
+                                     on_missing=self._missing, stop=self.stop.is_set))
+            self.report.drafts.add(self.drafter.plan(now))
         self.report.drafts.add(self.drafter.append_due(mailbox, now, dry_run=self.dry_run))
 
     def _until_next_draft(self) -> float:
         """Seconds until the next planned draft is due (a day when none is)."""
         due = self.store.next_due() if self.drafter is not None else None
-        if due is None:
+        if due is None or self.dry_run or self.preview:
             return 86400.0
         left = (due - self.clock()).total_seconds()
         # Overdue: a draft the server refused; the next sync tries it again, no sooner

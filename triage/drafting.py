@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from triage.config import LANGUAGES, Config
 from triage.drafts import (
+    Decision,
     Original,
     ReplyContext,
     Schedule,
@@ -76,49 +77,84 @@ class Drafter:
         report = DraftReport()
         if not self.config.drafts.enabled:
             return report
-        max_age = timedelta(days=self.config.drafts.max_age_days)
         with_open = True  # the threads with an open plan: once
         while True:
             threads, checked = self.store.threads_to_plan(with_open)
             with_open = False
             with self.store.transaction():
                 for thread_id in threads:
-                    self._plan_thread(thread_id, now, max_age, report)
+                    self._plan_thread(thread_id, now, report)
                 self.store.mark_planned(checked)
             if not checked:
                 return report
 
-    def _plan_thread(self, thread_id: str, now: datetime, max_age: timedelta,
-                     report: DraftReport) -> None:
+    def preview(self, now: datetime) -> DraftReport:
+        """What ``plan`` and ``append_due`` would do at ``now``, changing nothing: a
+        run with ``--now`` must not leave plans made under a clock that is not real."""
+        report = DraftReport()
+        if not self.config.drafts.enabled:
+            return report
+        threads, _ = self.store.threads_to_plan(True, limit=-1)
+        for thread_id in threads:
+            decision = self._decision(thread_id, now, report, write=False)
+            if decision is not None and decision.due is not None and decision.due <= now:
+                report.due += 1
+        return report
+
+    def _plan_thread(self, thread_id: str, now: datetime, report: DraftReport) -> None:
+        self._decision(thread_id, now, report, write=True)
+
+    def _decision(self, thread_id: str, now: datetime, report: DraftReport, write: bool
+                  ) -> Decision | None:
+        """Decide a thread's plan; with ``write``, record it. Returns the plan that
+        stands afterwards (None: no draft)."""
         decision = decide(self.store.thread_for_drafts(thread_id), self.schedule,
-                          self.config.drafts.categories, now, max_age)
+                          self.config.drafts.categories)
         open_plan = self.store.open_draft(thread_id)
         if decision.answer is None:
             if open_plan is not None:
-                self.store.end_draft(open_plan["plan_id"], "cancelled", decision.reason, now)
                 report.cancelled += 1
-                log.info("draft %s cancelled: %s", open_plan["plan_id"], decision.reason)
-            return
+                if write:
+                    self.store.end_draft(open_plan["plan_id"], "cancelled", decision.reason,
+                                         now)
+                    log.info("draft %s cancelled: %s", open_plan["plan_id"], decision.reason)
+            return None
         assert decision.due is not None
         fields = {"thread_id": thread_id, "message": decision.answer,
                   "category": decision.category, "hostility": decision.hostility,
                   "language": decision.language, "due_at": decision.due}
         if open_plan is not None:
-            same = all(open_plan[k] == v for k, v in fields.items() if k != "due_at")
-            if same:
-                return
-            self.store.save_plan({**fields, "plan_id": open_plan["plan_id"]}, now)
+            if all(open_plan[k] == v for k, v in fields.items() if k != "due_at"):
+                return decision
+            # Rebuilt under a new id: a draft of the old plan appended just before a
+            # crash must not be taken for this one.
             report.rebuilt += 1
-            log.info("draft %s rebuilt: %s, due %s", open_plan["plan_id"],
-                     decision.category, self._local(decision.due))
-            return
-        if self.store.has_draft(decision.answer):
-            return  # this message was answered (or held) already
+            if write:
+                self.store.end_draft(open_plan["plan_id"], "cancelled",
+                                     "rebuilt after a newer client message", now)
+                plan_id = self._insert(fields, now)
+                log.info("draft %s rebuilt as %s: %s, due %s", open_plan["plan_id"], plan_id,
+                         decision.category, self._local(decision.due))
+            return decision
+        # A new plan: not for old mail (a first backfill of years of it), and not
+        # when the message that wants a reply, or a later one, was answered already.
+        after = decision.since[decision.since.index(decision.trigger):]
+        received = self.store.message_date(decision.trigger)
+        if received < now - timedelta(days=self.config.drafts.max_age_days):
+            return None
+        if self.store.answered(after):
+            return None
+        report.planned += 1
+        if write:
+            plan_id = self._insert(fields, now)
+            log.info("draft %s planned: %s, hostility %d, due %s", plan_id, decision.category,
+                     decision.hostility, self._local(decision.due))
+        return decision
+
+    def _insert(self, fields: dict[str, Any], now: datetime) -> str:
         plan_id = f"{uuid.uuid4()}@triage"
         self.store.save_plan({**fields, "plan_id": plan_id}, now)
-        report.planned += 1
-        log.info("draft %s planned: %s, hostility %d, due %s", plan_id, decision.category,
-                 decision.hostility, self._local(decision.due))
+        return plan_id
 
     def _local(self, moment: datetime) -> str:
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
@@ -147,6 +183,11 @@ class Drafter:
                 mail, problems = self.compose(draft, now)
             except TemplateError as exc:
                 self._hold(draft, str(exc), now)
+                report.held += 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the rest
+                self._hold(draft, f"the draft could not be built: {type(exc).__name__}: {exc}",
+                           now)
                 report.held += 1
                 continue
             if problems:
@@ -189,6 +230,8 @@ class Drafter:
             sender_name=record["sender_name"] or "", sender=record["sender"] or "",
             reply_to=reply_to, subject=record["subject"] or "",
             date=datetime.fromisoformat(record["date"]), body=record["body"] or "")
+        if not (original.reply_to or original.sender):
+            raise TemplateError("the client's message has no address to reply to")
         context = self.context(draft, original, lang, now)
         problems = self.templates.check(context)
         reply = self.templates.render(context)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -164,6 +164,9 @@ class Templates:
         except jinja2.exceptions.SecurityError as exc:
             raise TemplateError(f"reply template {name} tried something the sandbox "
                                 f"forbids: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a user template's own error, held with it
+            raise TemplateError(f"reply template {name} failed: {type(exc).__name__}: "
+                                f"{exc}") from None
         return _tidy(text)
 
     def check(self, context: ReplyContext) -> list[str]:
@@ -271,7 +274,8 @@ class Schedule:
         if category in self.no_cooldown:
             return received
         hours = self.cooldown_hours_hostile if hostility >= 3 else self.cooldown_hours
-        earliest = received.astimezone(self.zone) + timedelta(hours=hours)
+        # Added in UTC, so a daylight-saving change does not stretch or shrink it.
+        earliest = (received.astimezone(UTC) + timedelta(hours=hours)).astimezone(self.zone)
         day = earliest.date()
         for _ in range(8):
             morning = datetime.combine(day, self.start, tzinfo=self.zone)
@@ -303,19 +307,23 @@ class Decision:
     language: str = ""
     due: datetime | None = None
     reason: str = ""
+    trigger: int = 0  # the newest client message that wants a reply
+    since: tuple[int, ...] = ()  # the client messages since the provider last wrote
 
 
 def decide(thread: Sequence[Mapping[str, Any]], schedule: Schedule,
-           categories: Sequence[str], now: datetime, max_age: timedelta) -> Decision:
+           categories: Sequence[str]) -> Decision:
     """The reply a thread needs, from its client and provider messages (oldest first;
-    each with id, kind, date, category, hostility, language).
+    each with id, kind, date, category, hostility, language, message_id and refs,
+    the Message-IDs it answers).
 
-    The provider having the last word ends it: they have answered. Otherwise the
-    reply answers the client's newest message, with the category of the newest
-    one that wants a draft and the highest hostility since the provider last
-    wrote, due after the cool-down from that newest message, so each new client
-    message starts the cool-down again. Mail older than ``max_age`` (a first
-    backfill of years of mail) gets none.
+    The provider having the last word ends it: they have answered. A provider
+    message that answers the client's newest message (In-Reply-To or References)
+    counts as the last word even when its Date is earlier (a client's clock that
+    runs fast). Otherwise the reply answers the client's newest message, with the
+    category of the newest one that wants a draft and the highest hostility since
+    the provider last wrote, due after the cool-down from that newest message, so
+    each new client message starts the cool-down again.
     """
     if not thread:
         return Decision(None, reason="the thread is empty")
@@ -323,6 +331,9 @@ def decide(thread: Sequence[Mapping[str, Any]], schedule: Schedule,
     if last["kind"] == "provider":
         when = str(last["date"])[:16].replace("T", " ")
         return Decision(None, reason=f"the provider replied in the thread ({when} UTC)")
+    for message in thread:
+        if message["kind"] == "provider" and last["message_id"] in message["refs"]:
+            return Decision(None, reason="the provider replied in the thread")
     since: list[Mapping[str, Any]] = []
     for message in reversed(thread):
         if message["kind"] == "provider":
@@ -335,13 +346,12 @@ def decide(thread: Sequence[Mapping[str, Any]], schedule: Schedule,
         return Decision(None, reason="no client message in the thread needs a reply")
     newest = since[-1]
     received = datetime.fromisoformat(str(newest["date"]))
-    if received < now - max_age:
-        return Decision(None, reason="older than [drafts] max_age_days")
     category = str(wanted[-1]["category"])
     hostility = max(int(m["hostility"]) for m in since)
     return Decision(answer=int(newest["id"]), category=category, hostility=hostility,
                     language=str(newest["language"] or wanted[-1]["language"]),
-                    due=schedule.due(received, category, hostility))
+                    due=schedule.due(received, category, hostility),
+                    trigger=int(wanted[-1]["id"]), since=tuple(int(m["id"]) for m in since))
 
 
 # --- the draft mail ---------------------------------------------------------

@@ -385,7 +385,9 @@ class ImapMailbox:
         if not self._call(self.client.folder_exists, folder):
             return set()
         self._select(folder)
-        uids = self._call(self.client.search, ["HEADER", DRAFT_HEADER, ""])
+        # Every message's header, not SEARCH HEADER: not every server indexes
+        # headers of its own choosing.
+        uids = self._call(self.client.search, ["ALL"])
         found: set[str] = set()
         part = f"BODY.PEEK[HEADER.FIELDS ({DRAFT_HEADER.upper()})]"
         for start in range(0, len(uids), 500):

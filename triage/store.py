@@ -513,23 +513,34 @@ class Store:
         return list(threads), [int(r["message"]) for r in rows]
 
     def thread_for_drafts(self, thread_id: str) -> list[dict[str, Any]]:
-        """The client and provider messages of a thread, oldest first, with verdicts."""
-        return [dict(r) for r in self.db.execute(
-            """SELECT m.id, m.kind, m.date, t.category, t.hostility, t.language
+        """The client and provider messages of a thread, oldest first, with verdicts;
+        ``refs`` holds the Message-IDs each one answers (In-Reply-To, References)."""
+        rows = [dict(r) for r in self.db.execute(
+            """SELECT m.id, m.kind, m.date, m.message_id, m.in_reply_to, m.refs,
+                      t.category, t.hostility, t.language
                FROM messages m LEFT JOIN triage t ON t.message = m.id
                WHERE coalesce(m.thread_id, m.message_id) = ?
                  AND m.kind IN ('client', 'provider')
                ORDER BY m.date, m.id""", (thread_id,))]
+        for row in rows:
+            row["refs"] = {*json.loads(row["refs"]), row.pop("in_reply_to") or ""}
+        return rows
+
+    def message_date(self, row_id: int) -> datetime:
+        row = self.db.execute("SELECT date FROM messages WHERE id = ?", (row_id,)).fetchone()
+        return datetime.fromisoformat(row[0])
+
+    def answered(self, messages: Sequence[int]) -> bool:
+        """Whether a draft was ever planned for any of these messages."""
+        marks = ",".join("?" * len(messages))
+        return self.db.execute(
+            f"SELECT 1 FROM drafts WHERE message IN ({marks}) LIMIT 1",  # noqa: S608
+            list(messages)).fetchone() is not None
 
     def open_draft(self, thread_id: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM drafts WHERE thread_id = ? AND state = 'planned'",
                               (thread_id,)).fetchone()
         return dict(row) if row else None
-
-    def has_draft(self, message: int) -> bool:
-        """Whether a draft for this client message was ever planned."""
-        return self.db.execute("SELECT 1 FROM drafts WHERE message = ? LIMIT 1",
-                               (message,)).fetchone() is not None
 
     def save_plan(self, plan: dict[str, Any], now: datetime) -> None:
         """Insert a plan, or rebuild the open one with the same plan_id."""
