@@ -17,9 +17,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from mailfactory import special_emails, write_maildir  # noqa: E402
+from scenarios import render  # noqa: E402
 
 SOURCE = HERE / "demo.jsonl"
 DOMAIN = "ruizcosta.example"
@@ -44,29 +42,14 @@ def message_id(key: str) -> str:
     return f"<demo-{key}@mail.{DOMAIN}>"
 
 
-def render(spec: dict[str, Any]) -> bytes:
-    mail = EmailMessage()
-    mail["From"] = spec["from"]
-    for header in ("to", "cc", "bcc"):
-        if spec.get(header):
-            mail[header.capitalize()] = ", ".join(spec[header])
-    mail["Date"] = format_datetime(datetime.fromisoformat(spec["date"]))
-    mail["Subject"] = spec["subject"]
-    mail["Message-ID"] = message_id(spec["key"])
-    parent = spec.get("in_reply_to")
-    if parent:
-        mail["In-Reply-To"] = message_id(parent)
-        mail["References"] = message_id(parent)
-    mail.set_content(spec["body"])
-    return bytes(mail)
-
-
 def main() -> None:
     target = HERE / "mailbox"
     if target.exists():
         shutil.rmtree(target)
     messages = load()
-    items = [(spec["key"], spec["folder"], render(spec)) for spec in messages]
+    # The demo's messages have the evidence scenarios' shape: rendered the same way.
+    ids = {spec["key"]: message_id(spec["key"]) for spec in messages}
+    items = [(spec["key"], spec["folder"], render(spec, ids)) for spec in messages]
     items += [(name, expected.folder, raw.replace(b"agency.example", DOMAIN.encode()))
               for name, raw, expected in special_emails() if name in SPECIAL]
     write_maildir(target, items)
