@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -88,3 +91,21 @@ class Verdicts:
                                       probabilities={category: 0.9}, hostility=hostility,
                                       hostility_score=float(hostility)))
         return out
+
+
+def mail(message_id: str, when: datetime, sender: str, to: str, subject: str, body: str,
+         reply_to: str = "", parent: str = "") -> bytes:
+    """A plain-text message; ``parent`` makes it a reply (In-Reply-To, References)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(when)
+    message["Message-ID"] = message_id
+    if parent:
+        message["In-Reply-To"] = parent
+        message["References"] = parent
+    message.set_content(body)
+    return bytes(message)

@@ -13,12 +13,11 @@ import email.policy
 import logging
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import MINIMAL_CONFIG, Verdicts, deliver, make_maildir
+from conftest import MINIMAL_CONFIG, Verdicts, deliver, mail, make_maildir
 
 from triage.cli import exclusive, main
 from triage.config import Config, load_config
@@ -32,23 +31,6 @@ from triage.store import Store
 MADRID = ZoneInfo("Europe/Madrid")
 # A Friday evening in Madrid: the next working morning is Monday 09:00.
 FRIDAY_EVENING = datetime(2026, 11, 20, 18, 0, tzinfo=MADRID)
-
-
-def mail(message_id: str, when: datetime, sender: str, to: str, subject: str, body: str,
-         reply_to: str = "", parent: str = "") -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    if reply_to:
-        message["Reply-To"] = reply_to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(when)
-    message["Message-ID"] = message_id
-    if parent:
-        message["In-Reply-To"] = parent
-        message["References"] = parent
-    message.set_content(body)
-    return bytes(message)
 
 
 CLIENT = "Marta Gil <marta@bodega.example>"

@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import MINIMAL_CONFIG, Verdicts
+from conftest import MINIMAL_CONFIG, Verdicts, mail
 from dovecot import DRAFTS, PASSWORD, USER, Dovecot
 from mailfactory import render, special_emails, varied_emails
 
@@ -355,32 +355,25 @@ def test_due_drafts_are_appended_once_threaded_and_citing_the_notice(
     tmp_path: Path, dovecot: Dovecot, password: str,
 ) -> None:
     madrid = ZoneInfo("Europe/Madrid")
-    notice = EmailMessage()
-    notice["From"] = "Ana Ruiz <ana@agency.example>"
-    notice["To"] = "ops@brewery.example"
-    notice["Subject"] = "Scheduled maintenance of the mail server on Tuesday 17 November"
-    notice["Date"] = format_datetime(datetime(2026, 11, 14, 17, 2, tzinfo=UTC))
-    notice["Message-ID"] = "<notice17@agency.example>"
-    notice.set_content("On Tuesday 17 November, from 22:00 to 02:00, we will carry out "
-                       "scheduled maintenance of the mail server. Mail may be unavailable "
-                       "during that window. No action is needed on your side.")
-    complaint = EmailMessage()
-    complaint["From"] = "Tom Hale <tom@brewery.example>"
-    complaint["To"] = "Ana Ruiz <ana@agency.example>"
-    complaint["Subject"] = "No email all Tuesday night"
-    complaint["Date"] = format_datetime(datetime(2026, 11, 20, 18, 0, tzinfo=madrid))
-    complaint["Message-ID"] = "<tuesday@brewery.example>"
-    complaint.set_content("Nobody told us our email would be down all Tuesday night for "
-                          "maintenance of the mail server. We lost orders.")
-    fault = EmailMessage()
-    fault["From"] = "Rita Sousa <rita@padaria.example>"
-    fault["To"] = "Ana Ruiz <ana@agency.example>"
-    fault["Subject"] = "Site fora do ar"
-    fault["Date"] = format_datetime(datetime(2026, 11, 23, 8, 30, tzinfo=madrid))
-    fault["Message-ID"] = "<fora@padaria.example>"
-    fault.set_content("Bom dia, o site está fora do ar desde as 8h com erro 500.")
-    dovecot.append("Sent", [bytes(notice)])
-    dovecot.append("INBOX", [bytes(complaint), bytes(fault)])
+    notice = mail(
+        "<notice17@agency.example>", datetime(2026, 11, 14, 17, 2, tzinfo=UTC),
+        "Ana Ruiz <ana@agency.example>", "ops@brewery.example",
+        "Scheduled maintenance of the mail server on Tuesday 17 November",
+        "On Tuesday 17 November, from 22:00 to 02:00, we will carry out scheduled maintenance "
+        "of the mail server. Mail may be unavailable during that window. No action is needed "
+        "on your side.")
+    complaint = mail(
+        "<tuesday@brewery.example>", datetime(2026, 11, 20, 18, 0, tzinfo=madrid),
+        "Tom Hale <tom@brewery.example>", "Ana Ruiz <ana@agency.example>",
+        "No email all Tuesday night",
+        "Nobody told us our email would be down all Tuesday night for maintenance of the "
+        "mail server. We lost orders.")
+    fault = mail(
+        "<fora@padaria.example>", datetime(2026, 11, 23, 8, 30, tzinfo=madrid),
+        "Rita Sousa <rita@padaria.example>", "Ana Ruiz <ana@agency.example>",
+        "Site fora do ar", "Bom dia, o site está fora do ar desde as 8h com erro 500.")
+    dovecot.append("Sent", [notice])
+    dovecot.append("INBOX", [complaint, fault])
     config = load_config(imap_config(tmp_path, dovecot))
     verdicts = Verdicts()
     verdicts.by_id = {"<tuesday@brewery.example>": ("accusation", 2, "en"),
