@@ -223,12 +223,16 @@ MARKS: dict[str, tuple[str, ...]] = {
 
 # What a notice is, from its subject (and sender): the kind of proof it can be.
 NOTICE_TYPES: dict[str, tuple[str, ...]] = {
+    # A subject about what is included: an agreement even when it names fees
+    # ("Honorarios 2026: alcance del servicio"). First, so that it is seen.
+    "scope": (r"alcance", r"escopo", r"scope", r"statement of work", r"sow\b"),
     "billing": (
         r"facturas?\b", r"faturas?\b", r"invoices?", r"boletos?", r"recibos?", r"receipts?",
         r"nf\b", r"nfs?-?e", r"nota fiscal", r"cfdi", r"cobr", r"pagos?\b", r"pagamentos?",
         r"payments?", r"vencid", r"vencimiento", r"vencimento", r"overdue", r"recordatorio de"
         r" pago", r"aviso de (atraso|cobro|pago|suspens)", r"suspens", r"suspend", r"impago",
-        r"unpaid", r"statement", r"estado de cuenta", r"extracto", r"saldo", r"honorarios",
+        r"unpaid", r"statement(?! of work)", r"estado de cuenta", r"extracto", r"saldo",
+        r"honorarios",
         r"cuota", r"mensalidade", r"renovac", r"renewal", r"cargo", r"charge", r"reembolso",
         r"refund",
     ),
@@ -248,13 +252,16 @@ NOTICE_TYPES: dict[str, tuple[str, ...]] = {
         # Warnings: a full mailbox, a quota, a domain or certificate about to expire.
         r"full\b", r"llen[oa]", r"chei[ao]", r"quota", r"limite", r"limit\b", r"warning",
         r"advertencia", r"expir", r"caduc",
+        # Requests: "documents needed for your BAS", "necesitamos los accesos".
+        r"needed\b", r"required\b", r"necesitamos", r"precisamos", r"pendiente", r"pendente",
+        r"pending", r"waiting (on|for)", r"solicitud de", r"solicitacao de",
     ),
     "agreement": (
         r"propuesta", r"proposta", r"proposal", r"presupuesto", r"orcamento", r"cotizac",
-        r"cotacao", r"quot(e|ation)", r"estimate", r"contrat", r"contract", r"alcance",
-        r"escopo", r"scope", r"condiciones", r"condicoes", r"terms\b", r"plan\b", r"plano\b",
+        r"cotacao", r"quot(e|ation)", r"estimate", r"contrat", r"contract", r"condiciones",
+        r"condicoes", r"terms\b", r"plan\b", r"plano\b",
         r"paquete", r"pacote", r"package", r"poliza", r"avenca", r"carta de compromis",
-        r"engagement", r"acuerdo", r"acordo", r"agreement", r"sow\b", r"statement of work",
+        r"engagement", r"acuerdo", r"acordo", r"agreement",
         r"resumen", r"resumo", r"summary", r"confirmac", r"confirmat", r"entrega", r"delivery",
         r"cronograma", r"timeline", r"brief", r"briefing",
     ),
