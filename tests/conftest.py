@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import textwrap
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -11,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from triage.config import Config, load_config
+from triage.daemon import Service
+from triage.drafting import Drafter
+from triage.evidence import EvidenceFinder
+from triage.mailbox import MaildirMailbox
 from triage.message import Classification, Message
+from triage.reports import Reporter
+from triage.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -109,3 +118,49 @@ def mail(message_id: str, when: datetime, sender: str, to: str, subject: str, bo
         message["References"] = parent
     message.set_content(body)
     return bytes(message)
+
+
+class Desk:
+    """A Maildir mailbox, its store and the service, run once at a chosen moment."""
+
+    def __init__(self, tmp_path: Path, extra: str = "") -> None:
+        self.root = make_maildir(tmp_path / "Maildir")
+        path = tmp_path / "triage.toml"
+        path.write_text(MINIMAL_CONFIG.format(maildir=self.root, store=tmp_path / "state.db")
+                        + extra, encoding="utf-8")
+        self.config: Config = load_config(path)
+        self.config_path = path
+        self.verdicts = Verdicts()
+        self.count = 0
+
+    def deliver(self, folder: str, raw: bytes, verdict: tuple[str, int, str] | None = None
+                ) -> None:
+        self.count += 1
+        if verdict is not None:
+            message_id = email.message_from_bytes(raw)["Message-ID"]
+            self.verdicts.by_id[message_id] = verdict
+        deliver(self.root, folder, f"{1_790_000_000 + self.count}.m{self.count}.host", raw)
+
+    def run(self, now: datetime, dry_run: bool = False, drafter: Drafter | None = None,
+            reporter: Callable[[Config, Store], Reporter] | None = None) -> Service:
+        with Store(self.config.store.path) as store:
+            assert self.config.mailbox.path is not None
+            root = self.config.mailbox.path
+            service = Service(self.config, store, self.verdicts,
+                              lambda: MaildirMailbox(root, store),
+                              evidence=EvidenceFinder(),
+                              drafter=drafter or Drafter(self.config, store),
+                              clock=lambda: now, dry_run=dry_run,
+                              reporter=reporter(self.config, store) if reporter else None)
+            service.run_once()
+            return service
+
+    def drafts(self) -> list[EmailMessage]:
+        folder = self.root / ".Drafts"
+        files = sorted((folder / "cur").iterdir()) + sorted((folder / "new").iterdir())
+        return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+                for f in files]  # type: ignore[misc]
+
+    def plans(self) -> list[dict[str, object]]:
+        with Store(self.config.store.path) as store:
+            return [dict(r) for r in store.db.execute("SELECT * FROM drafts ORDER BY id")]

@@ -204,6 +204,22 @@ BAD = [
      "[drafts] payment_terms.fr: expected a text, under es, pt or en"),
     ('[store]', '[drafts]\nenabled = 1\n\n[store]', "[drafts] enabled: expected true or false"),
     ('[store]', '[drafts]\ncooldown = 3\n\n[store]', "[drafts] cooldown: unknown key"),
+    ('[store]', '[digest]\nsend = true\n\n[store]',
+     "[digest] send: mail is sent through [smtp], which is missing"),
+    ('[store]', '[digest]\nweekday = "someday"\n\n[store]',
+     '[digest] weekday: expected a day name such as "mon"'),
+    ('[store]', '[digest]\ntime = "8"\n\n[store]',
+     '[digest] time: expected a time of day such as "09:00"'),
+    ('[store]', '[digest]\ndays = 0\n\n[store]',
+     "[digest] days: expected a whole number of days from 1 to 92, got 0"),
+    ('[store]', '[digest]\nto = ["Ana <ana@agency.example>\\r\\nBcc: x@evil.example"]\n\n[store]',
+     "[digest] to: expected a list of e-mail addresses"),
+    ('[store]', '[alerts]\nenabled = true\n\n[store]',
+     "[alerts] enabled: mail is sent through [smtp], which is missing"),
+    ('[store]', '[alerts]\nmax_per_hour = 0\n\n[store]',
+     "[alerts] max_per_hour: expected a whole number of alerts from 1 to 60, got 0"),
+    ('[store]', '[alerts]\nto = "boss@agency.example"\n\n[store]',
+     "[alerts] to: expected a list of strings"),
 ]
 
 

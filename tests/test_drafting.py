@@ -8,24 +8,17 @@ model (test_classifier.py is).
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import MINIMAL_CONFIG, Verdicts, deliver, mail, make_maildir
+from conftest import Desk, mail
 
 from triage.cli import exclusive, main
-from triage.config import Config, load_config
-from triage.daemon import Service
 from triage.drafting import Drafter
 from triage.drafts import tone_problems
-from triage.evidence import EvidenceFinder
-from triage.mailbox import MaildirMailbox
 from triage.store import Store
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -35,51 +28,6 @@ FRIDAY_EVENING = datetime(2026, 11, 20, 18, 0, tzinfo=MADRID)
 
 CLIENT = "Marta Gil <marta@bodega.example>"
 AGENCY = "Ana Ruiz <ana@agency.example>"
-
-
-class Desk:
-    """A Maildir mailbox, its store and the service, run once at a chosen moment."""
-
-    def __init__(self, tmp_path: Path, extra: str = "") -> None:
-        self.root = make_maildir(tmp_path / "Maildir")
-        path = tmp_path / "triage.toml"
-        path.write_text(MINIMAL_CONFIG.format(maildir=self.root, store=tmp_path / "state.db")
-                        + extra, encoding="utf-8")
-        self.config: Config = load_config(path)
-        self.config_path = path
-        self.verdicts = Verdicts()
-        self.count = 0
-
-    def deliver(self, folder: str, raw: bytes, verdict: tuple[str, int, str] | None = None
-                ) -> None:
-        self.count += 1
-        if verdict is not None:
-            message_id = email.message_from_bytes(raw)["Message-ID"]
-            self.verdicts.by_id[message_id] = verdict
-        deliver(self.root, folder, f"{1_790_000_000 + self.count}.m{self.count}.host", raw)
-
-    def run(self, now: datetime, dry_run: bool = False, drafter: Drafter | None = None
-            ) -> Service:
-        with Store(self.config.store.path) as store:
-            assert self.config.mailbox.path is not None
-            root = self.config.mailbox.path
-            service = Service(self.config, store, self.verdicts,
-                              lambda: MaildirMailbox(root, store),
-                              evidence=EvidenceFinder(),
-                              drafter=drafter or Drafter(self.config, store),
-                              clock=lambda: now, dry_run=dry_run)
-            service.run_once()
-            return service
-
-    def drafts(self) -> list[EmailMessage]:
-        folder = self.root / ".Drafts"
-        files = sorted((folder / "cur").iterdir()) + sorted((folder / "new").iterdir())
-        return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
-                for f in files]  # type: ignore[misc]
-
-    def plans(self) -> list[dict[str, object]]:
-        with Store(self.config.store.path) as store:
-            return [dict(r) for r in store.db.execute("SELECT * FROM drafts ORDER BY id")]
 
 
 def accusation(desk: Desk, n: int = 1, when: datetime = FRIDAY_EVENING, hostility: int = 2,

@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from triage.classify import MessageClassifier
     from triage.drafting import DraftReport
     from triage.evidence import EvidenceFinder
+    from triage.reports import Reporter
 
 log = logging.getLogger("triage")
 
@@ -99,6 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
                      "folder; default: a new temporary folder)")
     sub.add_argument("--now", metavar="TIME", type=moment,
                      help="act as if it were TIME (default 2026-11-23T09:00, Madrid time)")
+    sub = command("digest", "Build the digest of hostile threads for a period (default: "
+                  "the last 7 days): print its text, write its HTML to a file, or send it "
+                  "through [smtp]. Reads only the state database.", cmd_digest)
+    sub.add_argument("--out", metavar="FILE.html",
+                     help="write the HTML digest (with its chart) to this file")
+    sub.add_argument("--send", action="store_true",
+                     help="send it to [digest] to (default: your first [provider] address) "
+                     "through [smtp]")
+    sub.add_argument("--days", type=int, metavar="N",
+                     help="the period's length in days (default: [digest] days, 7)")
+    sub.add_argument("--end", metavar="TIME", type=moment,
+                     help="the period's end (ISO 8601; default: now; without an offset, in "
+                     "the provider's time zone)")
     sub = command("ingest", "Read new mail from every configured folder into the state "
                   "database and classify the clients' messages, with a progress bar. "
                   "Running it again reads only what is new.", cmd_ingest)
@@ -201,6 +216,8 @@ def setup_logging(verbose: bool = False, quiet: bool = False, json_lines: bool =
     root.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     # mail-parser reports every MIME part it does not render; that is not news.
     logging.getLogger("mailparser").setLevel(logging.ERROR)
+    # matplotlib says when it builds its font cache; that is not news either.
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
 
 
 def load(args: argparse.Namespace) -> Config:
@@ -225,6 +242,17 @@ def open_classifier() -> MessageClassifier:
     from triage.classify import MessageClassifier
 
     return MessageClassifier()
+
+
+def reporter(config: Config, store: Store) -> Reporter | None:
+    """The weekly digest and alerts, when the config turns either on."""
+    if not (config.digest.send or config.alerts.enabled) or config.smtp is None:
+        return None
+    from triage import outbox
+    from triage.reports import Reporter
+
+    smtp = config.smtp
+    return Reporter(config, store, lambda mail: outbox.send(smtp, mail))
 
 
 def open_evidence() -> EvidenceFinder:
@@ -272,7 +300,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             service = Service(config, store, open_classifier(), mailbox_opener(config, store),
                               stop=stop, evidence=open_evidence(),
                               drafter=Drafter(config, store), clock=clock,
-                              dry_run=args.dry_run, preview=args.now is not None)
+                              dry_run=args.dry_run, preview=args.now is not None,
+                              reporter=reporter(config, store))
             report = service.run_once() if args.once else service.run_forever()
     finally:
         for sig, handler in previous.items():
@@ -286,6 +315,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                   "appended)")
         else:
             print(drafts_summary(report.drafts, args.dry_run))
+        sent = report.reports
+        if sent.digests or sent.alerts or sent.failed:
+            print(f"{sent.digests} digests and {sent.alerts} alerts sent"
+                  + (f", {sent.failed} not sent (see the log)" if sent.failed else ""))
     return EXIT_OK
 
 
@@ -341,16 +374,62 @@ def cmd_demo(args: argparse.Namespace) -> int:
                           clock=lambda: now)
         report = service.run_once()
         demo.table(store, sys.stdout)
+        from triage import digest
+        found = digest.build(store, now, config.digest.days, ZoneInfo(config.provider.timezone))
+        page = config.source.parent / "digest.html"
+        write_private(page, digest.html_page(found, config.provider.language))
     assert config.mailbox.path is not None
     print()
     print(f"{report.added} messages read, {report.triaged} client messages triaged "
           f"({report.unreadable} unreadable), as of {now.isoformat(timespec='minutes')}")
     print(drafts_summary(report.drafts, dry_run=False))
     print(f"Drafts:  {config.mailbox.path / '.Drafts' / 'cur'} (one .eml-like file each)")
+    print(f"Digest:  {page} (the week's hostile threads, as the weekly email shows them)")
     print(f"Store:   {config.store.path}")
     print(f"More:    triage show --config {config.source} MESSAGE_ID  (ids: triage export "
           f"--config {config.source})")
     return EXIT_OK
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from triage import digest, outbox
+
+    config = load(args)
+    if args.days is not None and not 1 <= args.days <= 92:
+        raise UsageError("--days takes a number of days from 1 to 92")
+    if args.send and config.smtp is None:
+        raise ConfigError(f"{config.source}: --send needs an [smtp] table (see "
+                          "triage.example.toml)")
+    zone = ZoneInfo(config.provider.timezone)
+    end = args.end or datetime.now(zone)
+    end = end if end.tzinfo else end.replace(tzinfo=zone)
+    with Store(config.store.path) as store:
+        found, mail = digest.compose(config, store, end, args.days)
+        if args.out:
+            page = digest.html_page(found, config.provider.language)
+            write_private(Path(args.out), page)
+            print(f"{found.hostile_threads} hostile threads; the digest is in {args.out}")
+        if args.send:
+            assert config.smtp is not None
+            outbox.send(config.smtp, mail)
+            print(f"{found.hostile_threads} hostile threads; the digest was sent to "
+                  f"{mail['To']}")
+        if not args.out and not args.send:
+            body = mail.get_body(preferencelist=("plain",))
+            assert body is not None
+            print(body.get_content(), end="")
+    return EXIT_OK
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read: it holds client names and subjects."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise TriageError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

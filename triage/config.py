@@ -160,6 +160,27 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestConfig:
+    """The weekly digest of hostile threads: when ``triage run`` sends it, to whom."""
+
+    send: bool = False  # triage run sends it by itself (needs [smtp])
+    to: tuple[str, ...] = ()  # default: the provider's first address
+    weekday: int = 0  # Monday = 0
+    time: str = "08:00"  # in [provider] timezone
+    days: int = 7  # the period it covers
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    """Immediate short alerts: a hostile genuine fault, a threat of lawyers or reviews."""
+
+    enabled: bool = False
+    to: tuple[str, ...] = ()  # default: the provider's first address
+    max_per_hour: int = 3
+    max_age_hours: int = 24  # older mail (a first backfill) raises no alert
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: Path
     mailbox: MailboxConfig
@@ -169,6 +190,15 @@ class Config:
     smtp: SmtpConfig | None = None
     service: ServiceConfig = ServiceConfig()
     drafts: DraftsConfig = DraftsConfig()
+    digest: DigestConfig = DigestConfig()
+    alerts: AlertsConfig = AlertsConfig()
+
+    def report_recipients(self, configured: tuple[str, ...]) -> tuple[str, ...]:
+        """Where the digest or alerts go: the configured addresses, else the
+        provider's first address."""
+        if configured:
+            return configured
+        return (self.draft_sender,)
 
     @property
     def draft_sender(self) -> str:
@@ -291,7 +321,8 @@ def _table(data: dict[str, Any], name: str, source: Path, required: bool) -> _Ta
 
 
 def _build(data: dict[str, Any], source: Path) -> Config:
-    known = {"mailbox", "folders", "provider", "store", "smtp", "service", "drafts"}
+    known = {"mailbox", "folders", "provider", "store", "smtp", "service", "drafts",
+             "digest", "alerts"}
     for key in data:
         if key not in known:
             raise ConfigError(
@@ -305,6 +336,8 @@ def _build(data: dict[str, Any], source: Path) -> Config:
         ("smtp", False, _smtp),
         ("service", False, _service),
         ("drafts", False, _drafts),
+        ("digest", False, _digest),
+        ("alerts", False, _alerts),
     ]
     built: dict[str, Any] = {}
     for name, required, reader in readers:
@@ -319,6 +352,16 @@ def _build(data: dict[str, Any], source: Path) -> Config:
         built["service"] = ServiceConfig()
     if built["drafts"] is None:
         built["drafts"] = DraftsConfig()
+    if built["digest"] is None:
+        built["digest"] = DigestConfig()
+    if built["alerts"] is None:
+        built["alerts"] = AlertsConfig()
+    for name, wants_mail in (("digest", built["digest"].send),
+                             ("alerts", built["alerts"].enabled)):
+        if wants_mail and built["smtp"] is None:
+            key = "send" if name == "digest" else "enabled"
+            raise ConfigError(f"{source}: [{name}] {key}: mail is sent through [smtp], "
+                              "which is missing; add it or set this to false")
     return Config(source=source, **built)
 
 
@@ -461,9 +504,7 @@ def _drafts(table: _Table) -> DraftsConfig:
         working_days.append(DAY_NAMES.index(day.lower()[:3]))
     if not working_days:
         raise table.fail("working_days", "at least one working day", [])
-    starts = table.text("day_starts", "09:00")
-    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", starts):
-        raise table.fail("day_starts", 'a time of day such as "09:00"', starts)
+    starts = _time_of_day(table, "day_starts", "09:00")
     no_cooldown = (table.strings("no_cooldown") if "no_cooldown" in table.data
                    else ("genuine_fault",))
     for category in no_cooldown:
@@ -479,13 +520,50 @@ def _drafts(table: _Table) -> DraftsConfig:
                              "name (the name is [provider] name)", sender) from None
     return DraftsConfig(
         enabled=bool(enabled), categories=categories, templates=templates,
-        working_days=tuple(sorted(set(working_days))), day_starts=starts.zfill(5),
+        working_days=tuple(sorted(set(working_days))), day_starts=starts,
         cooldown_hours=_hours(table, "cooldown_hours", 12),
         cooldown_hours_hostile=_hours(table, "cooldown_hours_hostile", 36),
         no_cooldown=no_cooldown,
         max_age_days=_whole(table, "max_age_days", 7, 1, 3650, "days"),
         sender=sender, payment_terms=_per_language(table, "payment_terms"),
         scope_terms=_per_language(table, "scope_terms"))
+
+
+def _addresses(table: _Table, key: str) -> tuple[str, ...]:
+    found = table.strings(key)
+    for value in found:
+        try:
+            Address(addr_spec=value)
+        except (ValueError, IndexError, HeaderParseError):
+            raise table.fail(key, 'a list of e-mail addresses such as ["ana@agency.example"]',
+                             value) from None
+    return found
+
+
+def _time_of_day(table: _Table, key: str, default: str) -> str:
+    value = table.text(key, default)
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+        raise table.fail(key, 'a time of day such as "09:00"', value)
+    return value.zfill(5)
+
+
+def _digest(table: _Table) -> DigestConfig:
+    send = table.get("send", bool, "true or false", False)
+    day = table.text("weekday", "mon")
+    if day.lower()[:3] not in DAY_NAMES:
+        raise table.fail("weekday", 'a day name such as "mon"', day)
+    return DigestConfig(
+        send=bool(send), to=_addresses(table, "to"), weekday=DAY_NAMES.index(day.lower()[:3]),
+        time=_time_of_day(table, "time", "08:00"),
+        days=_whole(table, "days", 7, 1, 92, "days"))
+
+
+def _alerts(table: _Table) -> AlertsConfig:
+    enabled = table.get("enabled", bool, "true or false", False)
+    return AlertsConfig(
+        enabled=bool(enabled), to=_addresses(table, "to"),
+        max_per_hour=_whole(table, "max_per_hour", 3, 1, 60, "alerts"),
+        max_age_hours=_whole(table, "max_age_hours", 24, 1, 720, "hours"))
 
 
 def _hours(table: _Table, key: str, default: float) -> float:

@@ -32,6 +32,7 @@ from triage.drafting import Drafter, DraftReport
 from triage.errors import MailboxConnectionError, MailboxError
 from triage.ingest import Classifier, EvidenceSearch, IngestReport, ingest, warn_missing
 from triage.mailbox import Mailbox
+from triage.reports import Reporter, ReportSummary
 from triage.store import Store
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class RunReport:
     outages: int = 0
     searched: int = 0
     drafts: DraftReport = field(default_factory=DraftReport)
+    reports: ReportSummary = field(default_factory=ReportSummary)
 
     def count(self, report: IngestReport) -> None:
         self.added += report.added
@@ -80,9 +82,11 @@ class Service:
                  connect: Callable[[], Mailbox], stop: threading.Event | None = None,
                  backoff: Backoff | None = None, evidence: EvidenceSearch | None = None,
                  drafter: Drafter | None = None, clock: Callable[[], datetime] | None = None,
-                 dry_run: bool = False, preview: bool = False) -> None:
+                 dry_run: bool = False, preview: bool = False,
+                 reporter: Reporter | None = None) -> None:
         self.config = config
         self.drafter = drafter
+        self.reporter = reporter  # the weekly digest and alerts, sent over SMTP
         self.clock = clock or (lambda: datetime.now(UTC))
         self.dry_run = dry_run
         self.preview = preview  # --now: say what would be due, change nothing
@@ -136,7 +140,16 @@ class Service:
         self.report.count(report)
         if not self.stop.is_set():
             self.draft(mailbox, sent_read=self.config.folders.sent in folders)
+        if not self.stop.is_set():
+            self.send_reports()
         return report
+
+    def send_reports(self) -> None:
+        """The digest when a period has ended, alerts for what just arrived. Never
+        under --dry-run or --now: both promise that nothing leaves the machine."""
+        if self.reporter is None or self.dry_run or self.preview:
+            return
+        self.report.reports.add(self.reporter.run(self.clock()))
 
     def draft(self, mailbox: Mailbox, sent_read: bool = True) -> None:
         if self.drafter is None:
@@ -155,12 +168,17 @@ class Service:
             self.report.drafts.add(self.drafter.plan(now))
         self.report.drafts.add(self.drafter.append_due(mailbox, now, dry_run=self.dry_run))
 
-    def _until_next_draft(self) -> float:
-        """Seconds until the next planned draft is due (a day when none is)."""
-        due = self.store.next_due() if self.drafter is not None else None
-        if due is None or self.dry_run or self.preview:
+    def _until_next_due(self) -> float:
+        """Seconds until the next planned draft or digest is due (a day when none is)."""
+        if self.dry_run or self.preview:
             return 86400.0
-        left = (due - self.clock()).total_seconds()
+        now = self.clock()
+        dues = [self.store.next_due() if self.drafter is not None else None,
+                self.reporter.next_wake(now) if self.reporter is not None else None]
+        due = min((d for d in dues if d is not None), default=None)
+        if due is None:
+            return 86400.0
+        left = (due - now).total_seconds()
         # Overdue: a draft the server refused; the next sync tries it again, no sooner
         # than a minute (each inbox sync tries anyway).
         return max(60.0 if left <= 0 else 1.0, left)
@@ -177,7 +195,7 @@ class Service:
         while not self.stop.is_set():
             now = time.monotonic()
             mailbox.wait(folders.inbox, max(0.0, min(wait_for, notices_due - now,
-                                                     self._until_next_draft())),
+                                                     self._until_next_due())),
                          self.stop.is_set, idle=use_idle)
             if self.stop.is_set():
                 break

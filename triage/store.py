@@ -159,6 +159,20 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE triage ADD COLUMN draft_checked INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX triage_draft_due ON triage(message) WHERE draft_checked = 0;
     """,
+    # 6: mail the tool sends itself (digest.py, alerts.py): one row per weekly
+    # digest (key: the period's end) and per alerted message (key: its row), so that
+    # each goes out once, also across restarts.
+    """
+    CREATE TABLE outgoing (
+        kind TEXT NOT NULL CHECK (kind IN ('digest', 'alert')),
+        key TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('sent', 'skipped')),
+        detail TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE INDEX outgoing_at ON outgoing(kind, at);
+    """,
 )
 
 ROLES = ("to", "cc", "bcc", "reply_to")
@@ -594,6 +608,47 @@ class Store:
                 if kept is None or item["score"] > kept["score"]:
                     found[item["message_id"]] = item
         return sorted(found.values(), key=lambda e: -e["score"])
+
+    # --- the digest and alerts (digest.py, alerts.py) ------------------------
+
+    def client_verdicts(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """The triaged client messages dated in [since, until), oldest first."""
+        return [dict(r) for r in self.db.execute(
+            """SELECT m.id, coalesce(m.thread_id, m.message_id) AS thread, m.message_id,
+                      m.sender, m.sender_name, m.date, m.subject, m.body,
+                      t.category, t.hostility, t.language
+               FROM messages m JOIN triage t ON t.message = m.id
+               WHERE m.kind = 'client' AND m.date >= ? AND m.date < ?
+               ORDER BY m.date, m.id""", (_iso(since), _iso(until)))]
+
+    def latest_draft(self, thread_id: str) -> dict[str, Any] | None:
+        """The newest draft plan of a thread: state, due, reason."""
+        row = self.db.execute(
+            "SELECT state, due_at, reason, category FROM drafts WHERE thread_id = ? "
+            "ORDER BY id DESC LIMIT 1", (thread_id,)).fetchone()
+        return dict(row) if row else None
+
+    def outgoing(self, kind: str, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM outgoing WHERE kind = ? AND key = ?",
+                              (kind, key)).fetchone()
+        return dict(row) if row else None
+
+    def record_outgoing(self, kind: str, key: str, state: str, detail: str,
+                        now: datetime) -> None:
+        """Record a digest or alert as sent (or skipped, with why): it is not sent again."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR IGNORE INTO outgoing(kind, key, state, detail, at) "
+                "VALUES (?, ?, ?, ?, ?)", (kind, key, state, clean(detail), _iso(now)))
+
+    def any_outgoing(self, kind: str) -> bool:
+        return self.db.execute("SELECT 1 FROM outgoing WHERE kind = ? LIMIT 1",
+                               (kind,)).fetchone() is not None
+
+    def count_outgoing(self, kind: str, since: datetime, state: str = "sent") -> int:
+        return int(self.db.execute(
+            "SELECT count(*) FROM outgoing WHERE kind = ? AND state = ? AND at >= ?",
+            (kind, state, _iso(since))).fetchone()[0])
 
     # --- Maildir UIDs (the UidRegistry of mailbox.MaildirMailbox) -----------
 

@@ -1,0 +1,84 @@
+"""Sending the tool's own mail (the weekly digest, alerts) over SMTP.
+
+Only the provider's own reports are ever sent: never a reply to a client (those
+are left in Drafts for a person). The connection is TLS with certificate and
+host-name checks: implicit TLS (``smtps://``, port 465) or STARTTLS
+(``smtp://``, port 587), where a server that does not offer STARTTLS is refused
+rather than used in the clear. A plain connection is allowed only to a loopback
+host when the config says ``tls = "none"`` (checked in config.py). The password
+comes from the environment or a command and appears in no message or log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from triage.config import SmtpConfig, read_password
+from triage.errors import TriageError
+from triage.mailbox import tls_context
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 60.0
+
+
+class SendError(TriageError):
+    """The SMTP server could not be reached or refused the message."""
+
+
+def send(smtp: SmtpConfig, message: EmailMessage, timeout: float = TIMEOUT) -> None:
+    """Send one message to the recipients in its To header; raise ``SendError``
+    with one line saying what went wrong."""
+    password = None
+    if smtp.credentials is not None:
+        password = read_password(smtp.credentials, f"SMTP login {smtp.user}@{smtp.host}")
+    where = f"{smtp.host}:{smtp.port}"
+    try:
+        asyncio.run(_send(smtp, message, password, timeout))
+    except ssl.SSLCertVerificationError as exc:
+        raise SendError(_bad_certificate(smtp, exc)) from None
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        raise SendError(f"the SMTP server {where} refused the login of {smtp.user} "
+                        f"({exc.code}); check the password") from None
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        refused = ", ".join(r.recipient for r in exc.recipients)
+        raise SendError(f"the SMTP server {where} refused the recipients {refused}") from None
+    except aiosmtplib.SMTPException as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            raise SendError(_bad_certificate(smtp, cause)) from None
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        if "STARTTLS" in reason.upper():
+            reason += "; use smtps:// if the server takes implicit TLS"
+        raise SendError(f"cannot send through {where}: {reason}") from None
+    except (OSError, ssl.SSLError, TimeoutError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise SendError(f"cannot reach the SMTP server {where}: {reason}") from None
+    log.info("sent %r to %s through %s", message["Subject"], message["To"], where)
+
+
+def _bad_certificate(smtp: SmtpConfig, exc: ssl.SSLCertVerificationError) -> str:
+    return (f"the TLS certificate of {smtp.host} was refused "
+            f"({exc.verify_message or exc.reason}); if the server uses a private CA, set "
+            "[smtp] ca_file to its certificate")
+
+
+async def _send(smtp: SmtpConfig, message: EmailMessage, password: str | None,
+                timeout: float) -> None:
+    context = tls_context(smtp.ca_file)
+    client = aiosmtplib.SMTP(
+        hostname=smtp.host, port=smtp.port, timeout=timeout,
+        use_tls=smtp.tls == "implicit", start_tls=False, tls_context=context)
+    async with client:
+        if smtp.tls == "starttls":
+            # Explicit: a server that does not offer STARTTLS is an error, never a
+            # silent fall back to plain text.
+            await client.starttls(tls_context=context)
+        if password is not None:
+            await client.login(smtp.user, password)
+        await client.send_message(message)
