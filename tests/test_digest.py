@@ -20,7 +20,7 @@ from smtpserver import PASSWORD, SmtpServer
 
 from triage import digest
 from triage.cli import main
-from triage.config import load_config
+from triage.config import DigestConfig, load_config
 from triage.errors import ConfigError
 from triage.outbox import SendError, send
 from triage.reports import Reporter, threatens
@@ -155,6 +155,65 @@ def test_client_markup_and_line_breaks_render_as_harmless_text(tmp_path: Path) -
     assert "Bcc: x@evil.example" in line
     assert message["Bcc"] is None and "\r" not in found.groups[0].threads[0].subject
     assert message["Subject"].startswith("triage: ")
+
+
+def test_a_fault_the_provider_answered_is_not_open_after_the_clients_thanks(
+        tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    week(desk)
+    desk.deliver("Sent", mail("<r1@agency.example>", END - timedelta(hours=5), AGENCY,
+                              "siobhan@physio.example", "Re: Patients not getting emails",
+                              "Fixed: the relay was blocked.", parent="<c6@physio.example>"))
+    client_mail(desk, 11, END - timedelta(hours=4), "Siobhan <siobhan@physio.example>",
+                "Re: Patients not getting emails", "Thanks, all good now.",
+                ("other", 0, "en"), parent="<r1@agency.example>")
+    desk.run(END)
+    assert built(desk).open_faults == []
+
+
+def test_web_addresses_from_clients_cannot_become_links(tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    client_mail(desk, 1, END - timedelta(days=1), "Eve <eve@evil.example>",
+                f"Pay at http://evil.example/pay or www.evil.example cid:{digest.CHART_CID}",
+                "Angry.", ("accusation", 3, "en"))
+    desk.run(END)
+    with Store(desk.config.store.path) as store:
+        _, message = digest.compose(desk.config, store, END)
+        page = digest.html_page(digest.build(store, END, 7, MADRID), "en")
+    for part in ("plain", "html"):
+        content = message.get_body(preferencelist=(part,)).get_content()
+        assert "evil.example/pay" in content
+        assert "http://" not in content and "www.evil" not in content
+    # The chart of the --out page is the chart, whatever a subject says.
+    assert [src[:22] for src in re.findall(r"<img [^>]*src=\"([^\"]+)\"", page)] == [
+        "data:image/png;base64,"]
+
+
+@pytest.mark.parametrize(("now", "expected_end"), [
+    # Sunday 29 March 2026, clocks go forward at 02:00 in Madrid; the digest is at 02:30.
+    (datetime(2026, 3, 29, 1, 15, tzinfo=ZoneInfo("UTC")), datetime(2026, 3, 22, 1, 30)),
+    # Sunday 25 October 2026, clocks go back at 03:00: 02:15 happens twice.
+    (datetime(2026, 10, 25, 1, 15, tzinfo=ZoneInfo("UTC")), datetime(2026, 10, 25, 0, 30)),
+])
+def test_the_schedule_never_ends_a_period_in_the_future_across_clock_changes(
+        now: datetime, expected_end: datetime) -> None:
+    schedule = digest.Schedule(DigestConfig(weekday=6, time="02:30"), MADRID)
+    last = schedule.last_end(now)
+    assert last <= now
+    assert last == expected_end.replace(tzinfo=ZoneInfo("UTC"))
+    assert schedule.next_end(now) > now
+
+
+def test_a_week_across_the_clock_change_starts_where_the_last_one_ended(
+        tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    end = datetime(2026, 11, 2, 8, 0, tzinfo=MADRID)  # the week of 26 October's change
+    with Store(desk.config.store.path) as store:
+        found = digest.build(store, end, 7, MADRID)
+        previous = digest.build(store, found.start, 7, MADRID)
+    assert found.start == datetime(2026, 10, 26, 8, 0, tzinfo=MADRID)
+    assert previous.start == datetime(2026, 10, 19, 8, 0, tzinfo=MADRID)
+    assert found.weeks[-2][0] == previous.weeks[-1][0] == previous.start
 
 
 def test_the_digest_is_text_html_and_an_inline_chart(tmp_path: Path) -> None:
@@ -375,6 +434,11 @@ def test_alerts_name_only_sender_subject_and_category_and_are_rate_limited(
     ("We'll be leaving a review on Google.", True),
     ("Can you update the Google Analytics tag?", False),
     ("Please cancel the old mailbox.", False),
+    ("Thanks for the courtesy call.", False),
+    ("Could you put the client review on the homepage?", False),
+    ("O consumo de dados subiu e a avaliação do orçamento está pronta.", False),
+    ("Hay mucha demanda esta semana; un juicio rápido del diseño, por favor.", False),
+    ("We need a social media strategy.", False),
 ])
 def test_threats_of_lawyers_or_reviews(text: str, expected: bool) -> None:
     assert threatens("", text) is expected

@@ -103,15 +103,23 @@ class Digest:
 def build(store: Store, end: datetime, days: int, zone: ZoneInfo) -> Digest:
     """The digest of the ``days`` before ``end`` (an aware datetime)."""
     period = timedelta(days=days)
-    start = end - period
-    history_start = min(start - HISTORY_PERIODS * period,
-                        end - timedelta(weeks=max(CHART_WEEKS, OPEN_FAULT_WEEKS)))
+    local_end = end.astimezone(zone)
+
+    def back(span: timedelta) -> datetime:
+        # Wall-clock days in the provider's zone: a week across a clock change is
+        # still Monday 08:00 to Monday 08:00, with no hour lost or counted twice.
+        return (local_end - span).astimezone(UTC)
+
+    start = back(period)
+    history_start = min(back(period * (1 + HISTORY_PERIODS)),
+                        back(timedelta(weeks=max(CHART_WEEKS, OPEN_FAULT_WEEKS))))
     rows = store.client_verdicts(history_start, end)
     for row in rows:
         row["when"] = datetime.fromisoformat(row["date"])
-        row["party"] = party(row["sender"] or "")
+        row["sender"] = row["sender"] or "?"
+        row["party"] = party(row["sender"])
     current = [r for r in rows if r["when"] >= start]
-    before = [r for r in rows if start - HISTORY_PERIODS * period <= r["when"] < start]
+    before = [r for r in rows if back(period * (1 + HISTORY_PERIODS)) <= r["when"] < start]
 
     hostile_threads = {r["thread"] for r in current if r["hostility"] >= HOSTILE}
     lines = [_thread_line(store, thread, [r for r in current if r["thread"] == thread])
@@ -125,21 +133,20 @@ def build(store: Store, end: datetime, days: int, zone: ZoneInfo) -> Digest:
     groups.sort(key=lambda g: (-g.worst, -sum(t.client_messages for t in g.threads),
                                -max(t.last.timestamp() for t in g.threads), g.client))
 
+    faults_since = back(timedelta(weeks=OPEN_FAULT_WEEKS))
     fault_rows = [r for r in rows if r["category"] == "genuine_fault"
-                  and r["when"] >= end - timedelta(weeks=OPEN_FAULT_WEEKS)]
+                  and r["when"] >= faults_since]
     open_faults = []
     for thread in dict.fromkeys(r["thread"] for r in fault_rows):
-        line = _thread_line(store, thread, [r for r in rows if r["thread"] == thread
-                                            and r["when"] >= end - timedelta(
-                                                weeks=OPEN_FAULT_WEEKS)])
+        line = _thread_line(store, thread, [r for r in fault_rows if r["thread"] == thread])
         if not line.replied:
             open_faults.append(line)
     open_faults.sort(key=lambda t: (-t.hostility, t.last))
 
     weeks = []
-    for back in range(CHART_WEEKS, 0, -1):
-        week_start = end - timedelta(weeks=back)
-        week_end = week_start + timedelta(weeks=1)
+    for weeks_back in range(CHART_WEEKS, 0, -1):
+        week_start = back(timedelta(weeks=weeks_back))
+        week_end = back(timedelta(weeks=weeks_back - 1))
         weeks.append((week_start, len({r["thread"] for r in rows if r["hostility"] >= HOSTILE
                                        and week_start <= r["when"] < week_end})))
 
@@ -203,8 +210,14 @@ def _thread_line(store: Store, thread: str, rows: list[dict[str, Any]]) -> Threa
 
 
 def one_line(text: str | None) -> str:
-    """Client text as one harmless line: CR, LF and other control characters gone."""
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text or "").split())
+    """Client text as one harmless line: CR, LF and other control characters gone,
+    and web addresses broken with a zero-width space so that no mail client turns
+    them into links ("http://evil.example" stays text)."""
+    flat = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text or "").split())
+    return _LINKY.sub(lambda m: m.group(0)[:-1] + "\u200b" + m.group(0)[-1], flat)
+
+
+_LINKY = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*:/|\bwww\.)")
 
 
 # --- rendering ------------------------------------------------------------------
@@ -316,7 +329,7 @@ class Rendered:
     chart: bytes  # PNG
 
 
-def render(digest: Digest, language: str) -> Rendered:
+def render(digest: Digest, language: str, chart_src: str | None = None) -> Rendered:
     labels = LABELS.get(language, LABELS["en"])
     locale = {"es": "es_ES", "pt": "pt_PT", "en": "en_GB"}.get(language, "en_GB")
     local = digest.zone
@@ -346,16 +359,18 @@ def render(digest: Digest, language: str) -> Rendered:
     }
     env = _env()
     text = env.get_template("digest.txt.j2").render(**context)
-    html = env.get_template("digest.html.j2").render(chart_src=f"cid:{CHART_CID}", **context)
-    return Rendered(subject=subject, text=text, html=html,
-                    chart=chart_png(digest.weeks, labels["chart"], day))
+    chart = chart_png(digest.weeks, labels["chart"], day)
+    if chart_src is None:
+        chart_src = f"cid:{CHART_CID}"
+    elif chart_src == "data":
+        chart_src = "data:image/png;base64," + base64.b64encode(chart).decode("ascii")
+    html = env.get_template("digest.html.j2").render(chart_src=chart_src, **context)
+    return Rendered(subject=subject, text=text, html=html, chart=chart)
 
 
 def html_page(digest: Digest, language: str) -> str:
     """The digest's HTML as a file a browser opens: the chart embedded as data."""
-    rendered = render(digest, language)
-    data = base64.b64encode(rendered.chart).decode("ascii")
-    return rendered.html.replace(f"cid:{CHART_CID}", f"data:image/png;base64,{data}", 1)
+    return render(digest, language, chart_src="data").html
 
 
 def chart_png(weeks: Sequence[tuple[datetime, int]], title: str,
@@ -429,7 +444,7 @@ class Schedule:
         days_back = (local.weekday() - self.weekday) % 7
         candidate = datetime.combine(local.date() - timedelta(days=days_back), self.at,
                                      tzinfo=self.zone)
-        if candidate > local:
+        if candidate.astimezone(UTC) > now.astimezone(UTC):
             candidate = datetime.combine(candidate.date() - timedelta(days=7), self.at,
                                          tzinfo=self.zone)
         return candidate.astimezone(UTC)

@@ -42,12 +42,15 @@ FIRST_GRACE = timedelta(hours=12)
 
 # Threats of lawyers, courts, consumer bodies or public reviews (folded text).
 _THREAT = re.compile(r"\b(?:" + "|".join((
-    r"abogad", r"demand(?:a|ar|are|aremos|o)\b", r"denunci", r"tribunal", r"juicio",
-    r"juzgado", r"profeco", r"consumo\b", r"advogad", r"processar", r"processo judicial",
-    r"procon", r"reclame ?aqui", r"justica", r"juizado", r"lawyer", r"attorney", r"solicitor",
-    r"sue\b", r"suing", r"court", r"legal action", r"small claims", r"trading standards",
-    r"resenas?\b", r"avaliac", r"trustpilot", r"yelp", r"google reviews?", r"reviews? on",
-    r"bad review", r"mala resena", r"redes sociales", r"redes sociais", r"social media",
+    r"abogad[oa]s?", r"demanda judicial", r"demandar(?:emos|los|les)?", r"denunci[ae]r?\b",
+    r"denuncia(?:remos|re)\b", r"tribunal(?:es)?", r"juzgado", r"profeco", r"advogad[oa]s?",
+    r"processar", r"processo judicial", r"procon", r"reclame ?aqui", r"justica\b",
+    r"juizado", r"lawyers?", r"attorneys?", r"solicitors?", r"sue\b", r"suing",
+    r"take (?:you|this) to court", r"(?:in|to) court\b", r"legal action", r"small claims",
+    r"trading standards", r"trustpilot", r"yelp", r"google reviews?",
+    r"(?:bad|negative|1-star|one-star) reviews?", r"reviews? on (?:google|trustpilot|yelp)",
+    r"(?:mala|malas) resenas?", r"resenas? en google", r"avaliac(?:ao|oes) negativa",
+    r"avaliac(?:ao|oes) no google",
 )) + r")")
 
 
