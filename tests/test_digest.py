@@ -73,6 +73,12 @@ def built(desk: Desk) -> digest.Digest:
         return digest.build(store, END, 7, MADRID)
 
 
+def composed(desk: Desk) -> tuple[digest.Digest, EmailMessage]:
+    """The digest of the week to END as the service would mail it."""
+    with Store(desk.config.store.path) as store:
+        return digest.compose(desk.config, store, END)
+
+
 def test_hostile_threads_are_grouped_by_client_worst_first(tmp_path: Path) -> None:
     desk = Desk(tmp_path)
     week(desk)
@@ -140,8 +146,7 @@ def test_client_markup_and_line_breaks_render_as_harmless_text(tmp_path: Path) -
     desk = Desk(tmp_path)
     hostile_markup(desk)
     desk.run(END)
-    with Store(desk.config.store.path) as store:
-        found, message = digest.compose(desk.config, store, END)
+    found, message = composed(desk)
     html = message.get_body(preferencelist=("html",)).get_content()
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -220,9 +225,7 @@ def test_the_digest_is_text_html_and_an_inline_chart(tmp_path: Path) -> None:
     desk = Desk(tmp_path)
     week(desk)
     desk.run(END)
-    with Store(desk.config.store.path) as store:
-        _, message = digest.compose(desk.config, store, END)
-    assert_digest_structure(message)
+    assert_digest_structure(composed(desk)[1])
 
 
 def assert_digest_structure(message: EmailMessage) -> None:

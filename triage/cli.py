@@ -281,8 +281,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load(args)
     clock = None
     if args.now is not None:
-        fixed: datetime = args.now if args.now.tzinfo else args.now.replace(
-            tzinfo=ZoneInfo(config.provider.timezone))
+        fixed: datetime = config.local(args.now)
 
         def clock() -> datetime:
             return fixed
@@ -400,9 +399,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if args.send and config.smtp is None:
         raise ConfigError(f"{config.source}: --send needs an [smtp] table (see "
                           "triage.example.toml)")
-    zone = ZoneInfo(config.provider.timezone)
-    end = args.end or datetime.now(zone)
-    end = end if end.tzinfo else end.replace(tzinfo=zone)
+    end = config.local(args.end or datetime.now(ZoneInfo(config.provider.timezone)))
     with Store(config.store.path) as store:
         found, mail = digest.compose(config, store, end, args.days)
         if args.out:

@@ -18,6 +18,7 @@ import tomllib
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from pathlib import Path
@@ -192,6 +193,18 @@ class Config:
     drafts: DraftsConfig = DraftsConfig()
     digest: DigestConfig = DigestConfig()
     alerts: AlertsConfig = AlertsConfig()
+
+    def local(self, moment: datetime) -> datetime:
+        """``moment`` with the provider's time zone when it has none (``--now``,
+        ``--end``)."""
+        if moment.tzinfo:
+            return moment
+        return moment.replace(tzinfo=zoneinfo.ZoneInfo(self.provider.timezone))
+
+    @property
+    def report_sender(self) -> str:
+        """The From of the digest and alerts: [smtp] from, else the drafts' sender."""
+        return self.smtp.sender if self.smtp else self.draft_sender
 
     def report_recipients(self, configured: tuple[str, ...]) -> tuple[str, ...]:
         """Where the digest or alerts go: the configured addresses, else the
@@ -513,11 +526,8 @@ def _drafts(table: _Table) -> DraftsConfig:
                              category)
     sender = table.text("from")
     if sender:
-        try:
-            Address(addr_spec=sender)
-        except (ValueError, IndexError, HeaderParseError):
-            raise table.fail("from", "the e-mail address drafts are written from, with no "
-                             "name (the name is [provider] name)", sender) from None
+        _check_address(table, "from", sender, "the e-mail address drafts are written from, "
+                       "with no name (the name is [provider] name)")
     return DraftsConfig(
         enabled=bool(enabled), categories=categories, templates=templates,
         working_days=tuple(sorted(set(working_days))), day_starts=starts,
@@ -529,14 +539,19 @@ def _drafts(table: _Table) -> DraftsConfig:
         scope_terms=_per_language(table, "scope_terms"))
 
 
+def _check_address(table: _Table, key: str, value: str, expected: str) -> None:
+    """A bare address (no name, no line break) or a one-line error naming the key."""
+    try:
+        Address(addr_spec=value)
+    except (ValueError, IndexError, HeaderParseError):
+        raise table.fail(key, expected, value) from None
+
+
 def _addresses(table: _Table, key: str) -> tuple[str, ...]:
     found = table.strings(key)
     for value in found:
-        try:
-            Address(addr_spec=value)
-        except (ValueError, IndexError, HeaderParseError):
-            raise table.fail(key, 'a list of e-mail addresses such as ["ana@agency.example"]',
-                             value) from None
+        _check_address(table, key, value,
+                       'a list of e-mail addresses such as ["ana@agency.example"]')
     return found
 
 

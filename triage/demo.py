@@ -16,7 +16,6 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from triage.config import Config, load_config
 from triage.errors import TriageError
@@ -54,8 +53,7 @@ def prepare(target: Path | None) -> Config:
 
 
 def demo_now(config: Config, given: datetime | None) -> datetime:
-    moment = given or DEMO_NOW
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(config.provider.timezone))
+    return config.local(given or DEMO_NOW)
 
 
 def table(store: Store, out: TextIO) -> int:

@@ -41,6 +41,7 @@ from babel.dates import format_date
 
 from triage.config import Config, DigestConfig
 from triage.nlp import find_entities, tokenise
+from triage.show import printable
 from triage.store import Store
 from triage.threads import party
 
@@ -121,14 +122,16 @@ def build(store: Store, end: datetime, days: int, zone: ZoneInfo) -> Digest:
     current = [r for r in rows if r["when"] >= start]
     before = [r for r in rows if back(period * (1 + HISTORY_PERIODS)) <= r["when"] < start]
 
-    hostile_threads = {r["thread"] for r in current if r["hostility"] >= HOSTILE}
-    lines = [_thread_line(store, thread, [r for r in current if r["thread"] == thread])
-             for thread in sorted(hostile_threads)]
+    by_thread: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in current:
+        by_thread[row["thread"]].append(row)
+    lines = [_thread_line(store, thread, rows_of) for thread, rows_of in sorted(by_thread.items())
+             if any(r["hostility"] >= HOSTILE for r in rows_of)]
     by_client: dict[str, list[ThreadLine]] = defaultdict(list)
     for line in lines:
         by_client[line.client].append(line)
-    groups = [ClientGroup(client, sorted(threads, key=lambda t: (-t.hostility, t.last.timestamp()
-                                                                 * -1)))
+    groups = [ClientGroup(client, sorted(threads, key=lambda t: (-t.hostility,
+                                                                 -t.last.timestamp())))
               for client, threads in by_client.items()]
     groups.sort(key=lambda g: (-g.worst, -sum(t.client_messages for t in g.threads),
                                -max(t.last.timestamp() for t in g.threads), g.client))
@@ -210,10 +213,11 @@ def _thread_line(store: Store, thread: str, rows: list[dict[str, Any]]) -> Threa
 
 
 def one_line(text: str | None) -> str:
-    """Client text as one harmless line: CR, LF and other control characters gone,
+    """Client text as one harmless line: control and format characters marked
+    (show.printable), line breaks folded,
     and web addresses broken with a zero-width space so that no mail client turns
     them into links ("http://evil.example" stays text)."""
-    flat = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text or "").split())
+    flat = " ".join(printable(text).split())
     return _LINKY.sub(lambda m: m.group(0)[:-1] + "\u200b" + m.group(0)[-1], flat)
 
 
@@ -465,5 +469,5 @@ def compose(config: Config, store: Store, end: datetime, days: int | None = None
     zone = ZoneInfo(config.provider.timezone)
     digest = build(store, end, days or config.digest.days, zone)
     rendered = render(digest, config.provider.language)
-    sender = config.smtp.sender if config.smtp else config.draft_sender
-    return digest, message(rendered, sender, config.report_recipients(config.digest.to), end)
+    return digest, message(rendered, config.report_sender,
+                           config.report_recipients(config.digest.to), end)

@@ -266,6 +266,13 @@ READ_TIMEOUT = 60.0
 MAX_IDLE_SECONDS = 25 * 60.0
 
 
+def refused_certificate(host: str, exc: ssl.SSLCertVerificationError, table: str) -> str:
+    """The one-line error for a server certificate that failed the checks."""
+    return (f"the TLS certificate of {host} was refused "
+            f"({exc.verify_message or exc.reason}); if the server uses a private CA, set "
+            f"[{table}] ca_file to its certificate")
+
+
 def tls_context(ca_file: Path | None) -> ssl.SSLContext:
     """Certificate and host-name checks on, against the system's CAs or ``ca_file``."""
     context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
@@ -478,10 +485,7 @@ class ImapMailbox:
             f"IMAP {what} ({self.config.host}:{self.config.port}): {reason}")
 
     def _bad_certificate(self, exc: ssl.SSLCertVerificationError) -> MailboxConnectionError:
-        return MailboxConnectionError(
-            f"the TLS certificate of {self.config.host} was refused "
-            f"({exc.verify_message or exc.reason}); if the server uses a private CA, set "
-            "[mailbox] ca_file to its certificate")
+        return MailboxConnectionError(refused_certificate(self.config.host, exc, "mailbox"))
 
     def _drop(self) -> None:
         _close_quietly(self.client)

@@ -20,7 +20,7 @@ import aiosmtplib
 
 from triage.config import SmtpConfig, read_password
 from triage.errors import TriageError
-from triage.mailbox import tls_context
+from triage.mailbox import refused_certificate, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def send(smtp: SmtpConfig, message: EmailMessage, timeout: float = TIMEOUT) -> N
     try:
         asyncio.run(_send(smtp, message, password, timeout))
     except ssl.SSLCertVerificationError as exc:
-        raise SendError(_bad_certificate(smtp, exc)) from None
+        raise SendError(refused_certificate(smtp.host, exc, "smtp")) from None
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise SendError(f"the SMTP server {where} refused the login of {smtp.user} "
                         f"({exc.code}); check the password") from None
@@ -51,7 +51,7 @@ def send(smtp: SmtpConfig, message: EmailMessage, timeout: float = TIMEOUT) -> N
     except aiosmtplib.SMTPException as exc:
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, ssl.SSLCertVerificationError):
-            raise SendError(_bad_certificate(smtp, cause)) from None
+            raise SendError(refused_certificate(smtp.host, cause, "smtp")) from None
         reason = " ".join(str(exc).split()) or type(exc).__name__
         if "STARTTLS" in reason.upper():
             reason += "; use smtps:// if the server takes implicit TLS"
@@ -60,12 +60,6 @@ def send(smtp: SmtpConfig, message: EmailMessage, timeout: float = TIMEOUT) -> N
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise SendError(f"cannot reach the SMTP server {where}: {reason}") from None
     log.info("sent %r to %s through %s", message["Subject"], message["To"], where)
-
-
-def _bad_certificate(smtp: SmtpConfig, exc: ssl.SSLCertVerificationError) -> str:
-    return (f"the TLS certificate of {smtp.host} was refused "
-            f"({exc.verify_message or exc.reason}); if the server uses a private CA, set "
-            "[smtp] ca_file to its certificate")
 
 
 async def _send(smtp: SmtpConfig, message: EmailMessage, password: str | None,

@@ -161,8 +161,7 @@ class Reporter:
         category = labels[row["category"]]
         sender = digests.one_line(row["sender"] or "?")
         subject = digests.one_line(row["subject"])
-        from_address = (self.config.smtp.sender if self.config.smtp
-                        else self.config.draft_sender)
+        from_address = self.config.report_sender
         mail = EmailMessage()
         mail["Subject"] = f"triage: {category} · {sender}"[:200]
         mail["From"] = Address(display_name="triage", addr_spec=from_address)
