@@ -5,14 +5,16 @@ from __future__ import annotations
 import email
 import email.policy
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from dovecot import PASSWORD, Dovecot
 
+from triage.classify import MessageClassifier
 from triage.config import Config, load_config
 from triage.daemon import Service
 from triage.drafting import Drafter
@@ -164,3 +166,29 @@ class Desk:
     def plans(self) -> list[dict[str, object]]:
         with Store(self.config.store.path) as store:
             return [dict(r) for r in store.db.execute("SELECT * FROM drafts ORDER BY id")]
+
+
+# --- the real IMAP server (tests/dovecot.py) --------------------------------------
+
+
+@pytest.fixture(scope="session")
+def classifier() -> MessageClassifier:
+    """The shipped model, loaded once for the tests that need a real one."""
+    return MessageClassifier()
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A Dovecot of the test's own, on loopback ports (tests/dovecot.py)."""
+    server = Dovecot()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def password(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("TRIAGE_TEST_IMAP_PASSWORD", PASSWORD)
+    return PASSWORD

@@ -64,7 +64,7 @@ namespace inbox {{
   separator = /
   mailbox {drafts} {{
     special_use = \\Drafts
-    auto = subscribe
+    auto = {drafts_auto}
   }}
   mailbox Sent {{
     special_use = \\Sent
@@ -104,7 +104,9 @@ def free_port() -> int:
 class Dovecot:
     """One running Dovecot; ``stop`` ends it and removes its folder."""
 
-    def __init__(self) -> None:
+    def __init__(self, drafts_auto: bool = True) -> None:
+        """``drafts_auto=False``: the server does not create its Drafts folder by itself."""
+        self.drafts_auto = drafts_auto
         if shutil.which("dovecot") is None:
             raise RuntimeError(
                 "Dovecot is not installed; scripts/test installs it (Debian: dovecot-imapd)"
@@ -139,6 +141,7 @@ class Dovecot:
         self.conf.write_text(_CONF.format(
             base=self.base, account=self.account, group=group, uid=self.uid, gid=self.gid,
             port=self.port, tls_port=self.tls_port, drafts=DRAFTS,
+            drafts_auto="subscribe" if self.drafts_auto else "no",
         ), encoding="utf-8")
         self.base.chmod(0o755)
         for path in [self.base, *self.base.rglob("*")]:

@@ -198,12 +198,14 @@ NAMES = {"es": ["José Pérez", "Lucía Gómez", "Martín Díaz"],
          "en": ["John Smith", "Priya Nair", "Siobhan Kelly"]}
 
 
-def varied_emails(count: int, seed: int = 7, texts: dict[str, list[str]] | None = None
+def varied_emails(count: int, seed: int = 7, texts: dict[str, list[str]] | None = None,
+                  start: datetime = datetime(2026, 10, 1, 8, 0, tzinfo=UTC),
+                  step: timedelta = timedelta(minutes=37),
                   ) -> Iterable[tuple[str, Email, Expected]]:
-    """``count`` client messages in every format, language, quote and signature style."""
+    """``count`` client messages in every format, language, quote and signature style,
+    dated ``step`` apart from ``start``."""
     rng = random.Random(seed)
     texts = texts or POOL
-    start = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
     for n in range(count):
         lang = ("es", "pt", "en")[n % 3]
         name = rng.choice(NAMES[lang])
@@ -215,7 +217,7 @@ def varied_emails(count: int, seed: int = 7, texts: dict[str, list[str]] | None 
         mail = Email(
             lang=lang, sender=(name, addr), to=[("Ana Ruiz", "ana@agency.example")],
             subject=f"{rng.choice(['Re: ', '', 'RE: RV: ', ''])}{text[:30]} #{n}",
-            text=text, date=start + timedelta(minutes=37 * n),
+            text=text, date=start + step * n,
             message_id=f"<c{n}.{seed}@{addr.split('@')[1]}>",
             quote=f"{QUOTE_MARK} maintenance notice {n}", quote_style=quote_style,
             signature=signature, shape=rng.choice(SHAPES), charset=rng.choice(CHARSETS),

@@ -69,6 +69,7 @@ class Drafter:
         self.templates = templates or Templates(config.drafts.templates)
         self.schedule = Schedule.from_config(config)
         self.zone = ZoneInfo(config.provider.timezone)
+        self._warned: set[str] = set()  # reasons already logged for drafts not appended
 
     # --- planning ----------------------------------------------------------------
 
@@ -172,8 +173,19 @@ class Drafter:
             report.due = len(due)
             log.info("%d drafts due; dry run: none appended", len(due))
             return report
-        folder = mailbox.drafts_folder(self.config.folders.drafts)
-        present = mailbox.draft_plans(folder)
+        try:
+            folder = mailbox.drafts_folder(self.config.folders.drafts)
+            present = mailbox.draft_plans(folder)
+        except MailboxConnectionError:
+            raise
+        except MailboxError as exc:
+            # No folder to append to: every due draft waits for the next sync, and the
+            # reason is said once, not at every sync.
+            if str(exc) not in self._warned:
+                self._warned.add(str(exc))
+                log.warning("%d due drafts not appended: %s", len(due), exc)
+            report.failed += len(due)
+            return report
         for draft in due:
             if draft["plan_id"] in present:
                 self._record(draft, "appended", "found in Drafts after a restart", now)

@@ -90,7 +90,8 @@ class Mailbox(Protocol):
         ...
 
     def drafts_folder(self, configured: str) -> str:
-        """Where drafts go: the server's \\Drafts folder if it names one, else ``configured``."""
+        """Where drafts go: the server's \\Drafts folder if it names one, else
+        ``configured`` (created if missing; ``MailboxError`` if that is refused)."""
         ...
 
     def append_draft(self, folder: str, raw: bytes, when: datetime) -> None:
@@ -374,17 +375,27 @@ class ImapMailbox:
                                  arrival=arrival if isinstance(arrival, datetime) else None)
 
     def drafts_folder(self, configured: str) -> str:
-        """The folder flagged \\Drafts (SPECIAL-USE), else the configured name."""
+        """The folder flagged \\Drafts (SPECIAL-USE), else the configured name, created
+        when it does not exist; a server that refuses to create it is one clear error."""
         if b"SPECIAL-USE" in self.capabilities:
             found = self._call(self.client.find_special_folder, imapclient.imapclient.DRAFTS)
             if found:
                 return str(found)
+        if not self._call(self.client.folder_exists, configured):
+            log.info("creating the drafts folder %r on %s", configured, self.config.host)
+            try:
+                self._call(self.client.create_folder, configured)
+            except MailboxConnectionError:
+                raise
+            except MailboxError as exc:
+                raise MailboxError(
+                    f"the drafts folder {configured!r} does not exist on {self.config.host} "
+                    f"and the server refused to create it ({exc}); create it in your mail "
+                    "client or set [folders] drafts to an existing folder"
+                ) from None
         return configured
 
     def append_draft(self, folder: str, raw: bytes, when: datetime) -> None:
-        if not self._call(self.client.folder_exists, folder):
-            log.info("creating the drafts folder %r on %s", folder, self.config.host)
-            self._call(self.client.create_folder, folder)
         self._call(self.client.append, folder, raw, flags=[imapclient.imapclient.DRAFT],
                    msg_time=when)
 
