@@ -69,6 +69,7 @@ async def _send(smtp: SmtpConfig, message: EmailMessage, password: str | None,
         hostname=smtp.host, port=smtp.port, timeout=timeout,
         use_tls=smtp.tls == "implicit", start_tls=False, tls_context=context)
     async with client:
+        protocol = client.protocol
         if smtp.tls == "starttls":
             # Explicit: a server that does not offer STARTTLS is an error, never a
             # silent fall back to plain text.
@@ -76,3 +77,9 @@ async def _send(smtp: SmtpConfig, message: EmailMessage, password: str | None,
         if password is not None:
             await client.login(smtp.user, password)
         await client.send_message(message)
+    # A TLS connection closes in a few more turns of the loop (the close_notify
+    # exchange); let them run, or the socket outlives asyncio.run unclosed.
+    deadline = asyncio.get_running_loop().time() + 2.0
+    while (protocol is not None and protocol.transport is not None
+           and asyncio.get_running_loop().time() < deadline):
+        await asyncio.sleep(0.01)
