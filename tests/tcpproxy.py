@@ -44,6 +44,7 @@ class Proxy:
         self.links: set[_Link] = set()
         self.lock = threading.Lock()
         self.cuts = 0  # connections closed by cut_after
+        self.from_server = 0  # bytes the server sent, over every connection
         self.connections = 0
         self._cut_at: int | None = None
         self._refusing = False
@@ -122,6 +123,7 @@ class Proxy:
     def _cut(self, link: _Link, size: int) -> bool:
         with self.lock:
             link.from_server += size
+            self.from_server += size
             if self._cut_at is None or link.from_server <= self._cut_at:
                 return False
             self._cut_at = None

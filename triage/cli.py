@@ -603,13 +603,14 @@ def cmd_classify(args: argparse.Namespace) -> int:
     # Imported here: the models' libraries take a moment to load, and only
     # the commands that classify need them.
     from triage.classify import MessageClassifier, message_files
+    from triage.mailbox import read_message_file
     from triage.model_io import load_model
     from triage.parsing import parse_message
 
     classifier = MessageClassifier(load_model(Path(args.model) if args.model else None))
     for path in message_files(args.paths):
         try:
-            raw = path.read_bytes()
+            raw, _ = read_message_file(path)
         except OSError as exc:
             _print_classified(args, {"path": str(path), "error": exc.strerror})
             continue

@@ -119,7 +119,8 @@ def ingest_folder(
             Fetched(uid=f.uid, message=m, kind=kind_of(m, folder, config),
                     thread=thread_keys(m, config.provider.owns))
             for f in mailbox.fetch(folder, batch)
-            for m in [parse_message(f.raw, f.arrival)]
+            # Its whole size, not only what was read of it.
+            for m in [replace(parse_message(f.raw, f.arrival), size=f.size)]
         ]
         for item in items:
             if item.kind is Kind.UNREADABLE:

@@ -39,6 +39,7 @@ import imapclient.imapclient
 from triage.config import MailboxConfig
 from triage.errors import MailboxAuthError, MailboxConnectionError, MailboxError
 from triage.message import DRAFT_HEADER
+from triage.parsing import MAX_PARSE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +55,22 @@ class FolderStatus:
     uidvalidity: int
 
 
+# Nothing past the parser's bound is ever read: a 50 MB message costs what an 8 MB
+# one does. One byte more than the bound, so that the parser knows it was cut.
+READ_LIMIT = MAX_PARSE_BYTES + 1
+# What one FETCH may bring at most (a batch is split by the messages' sizes).
+FETCH_BYTES = 32 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class FetchedMessage:
-    """One message as read from the mailbox: its UID, bytes and arrival time."""
+    """One message as read from the mailbox: its UID, its first ``READ_LIMIT`` bytes,
+    its arrival time and its whole size."""
 
     uid: int
     raw: bytes
     arrival: datetime | None
+    size: int
 
 
 class Mailbox(Protocol):
@@ -174,8 +184,8 @@ class MaildirMailbox:
             if path is None:
                 continue
             try:
-                raw = path.read_bytes()
-                arrival = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                raw, info = read_message_file(path)
+                arrival = datetime.fromtimestamp(info.st_mtime, UTC)
             except FileNotFoundError:
                 # Moved by the user's mail client (flags changed, or filed): the
                 # next listing finds it under its new name.
@@ -183,7 +193,7 @@ class MaildirMailbox:
                 continue
             except OSError as exc:
                 raise MailboxError(f"cannot read {path}: {exc.strerror}") from None
-            yield FetchedMessage(uid=uid, raw=raw, arrival=arrival)
+            yield FetchedMessage(uid=uid, raw=raw, arrival=arrival, size=info.st_size)
 
     def append_draft(self, folder: str, raw: bytes, when: datetime) -> None:
         path = self.folder_path(folder)
@@ -236,6 +246,12 @@ class MaildirMailbox:
         if not _is_maildir(path):
             raise MailboxError(f"folder {folder!r} does not exist in {self.describe()}")
         return path
+
+
+def read_message_file(path: Path) -> tuple[bytes, os.stat_result]:
+    """The first ``READ_LIMIT`` bytes of a message file, and the file's status."""
+    with path.open("rb") as handle:
+        return handle.read(READ_LIMIT), os.fstat(handle.fileno())
 
 
 def _is_maildir(path: Path) -> bool:
@@ -365,14 +381,20 @@ class ImapMailbox:
         if not uids:
             return
         self._select(folder)
-        answer = self._call(self.client.fetch, list(uids), ["BODY.PEEK[]", "INTERNALDATE"])
-        for uid in uids:
-            data = answer.get(uid)
-            if data is None or b"BODY[]" not in data:
-                continue  # expunged meanwhile
-            arrival = data.get(b"INTERNALDATE")
-            yield FetchedMessage(uid=uid, raw=bytes(data[b"BODY[]"]),
-                                 arrival=arrival if isinstance(arrival, datetime) else None)
+        sizes = {uid: int(data[b"RFC822.SIZE"]) for uid, data in
+                 self._call(self.client.fetch, list(uids), ["RFC822.SIZE"]).items()
+                 if b"RFC822.SIZE" in data}
+        part = f"BODY.PEEK[]<0.{READ_LIMIT}>"
+        for chunk in _by_size([uid for uid in uids if uid in sizes], sizes):
+            answer = self._call(self.client.fetch, chunk, [part, "INTERNALDATE"])
+            for uid in chunk:
+                data = answer.get(uid)
+                body = data.get(b"BODY[]<0>", data.get(b"BODY[]")) if data else None
+                if body is None:
+                    continue  # expunged meanwhile
+                arrival = data.get(b"INTERNALDATE") if data else None
+                yield FetchedMessage(uid=uid, raw=bytes(body), size=sizes[uid],
+                                     arrival=arrival if isinstance(arrival, datetime) else None)
 
     def drafts_folder(self, configured: str) -> str:
         """The folder flagged \\Drafts (SPECIAL-USE), else the configured name, created
@@ -508,6 +530,21 @@ _NOOP_INTERVAL = 5.0
 
 
 _HEADERS = email.parser.BytesHeaderParser()
+
+
+def _by_size(uids: Sequence[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+    """``uids`` in runs that bring at most ``FETCH_BYTES`` each (at least one UID)."""
+    chunk: list[int] = []
+    total = 0
+    for uid in uids:
+        size = min(sizes[uid], READ_LIMIT)
+        if chunk and total + size > FETCH_BYTES:
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(uid)
+        total += size
+    if chunk:
+        yield chunk
 
 
 def _plan_ids(headers: email.message.Message) -> list[str]:
