@@ -283,11 +283,24 @@ READ_TIMEOUT = 60.0
 MAX_IDLE_SECONDS = 25 * 60.0
 
 
+# OpenSSL's verification codes that call for advice other than ca_file.
+_CERT_NOT_YET_VALID, _CERT_HAS_EXPIRED = 9, 10
+_NAME_MISMATCH = (62, 64)  # a host name, an IP address
+
+
 def refused_certificate(host: str, exc: ssl.SSLCertVerificationError, table: str) -> str:
-    """The one-line error for a server certificate that failed the checks."""
+    """The one-line error for a server certificate that failed the checks, with the
+    advice that fits the fault: a date, a name, or an authority triage does not know."""
+    if exc.verify_code in (_CERT_HAS_EXPIRED, _CERT_NOT_YET_VALID):
+        advice = ("its validity dates do not include today; renew the server's certificate "
+                  "(or check this machine's clock)")
+    elif exc.verify_code in _NAME_MISMATCH:
+        advice = (f"it was issued for another name; put in [{table}] url the host name the "
+                  "certificate was issued for")
+    else:
+        advice = f"if the server uses a private CA, set [{table}] ca_file to its certificate"
     return (f"the TLS certificate of {host} was refused "
-            f"({exc.verify_message or exc.reason}); if the server uses a private CA, set "
-            f"[{table}] ca_file to its certificate")
+            f"({exc.verify_message or exc.reason}); {advice}")
 
 
 def tls_context(ca_file: Path | None) -> ssl.SSLContext:
