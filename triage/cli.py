@@ -15,7 +15,6 @@ import contextlib
 import fcntl
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -30,7 +29,8 @@ from tqdm import tqdm
 from triage import __version__
 from triage.config import Config, load_config, locate_config, read_password
 from triage.errors import ConfigError, MailboxAuthError, SecretError, TriageError, UsageError
-from triage.export import export_rows, write_csv, write_jsonl
+from triage.export import export_rows, write_csv, write_file, write_jsonl
+from triage.files import open_private, write_private
 from triage.ingest import Progress, ingest
 from triage.mailbox import ImapMailbox, Mailbox, MaildirMailbox
 from triage.message import Kind
@@ -325,9 +325,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def exclusive(store: Path) -> Iterator[None]:
     """One ``triage run`` per state database at a time: two would both append the
     same due draft."""
-    store.parent.mkdir(parents=True, exist_ok=True)
     lock = store.with_name(store.name + ".lock")
-    with open(lock, "a+b") as handle:
+    with open_private(lock, "a+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -418,17 +417,6 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read: it holds client names and subjects."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise TriageError(f"cannot write {path}: {exc.strerror}") from None
-
-
 def cmd_check_config(args: argparse.Namespace) -> int:
     load(args)
     print("ok")
@@ -476,8 +464,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     writer = write_csv if args.format == "csv" else write_jsonl
     with Store(config.store.path) as store:
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
-                count = writer(export_rows(store), out)
+            count = write_file(Path(args.output), writer, export_rows(store))
             log.info("%d rows written to %s", count, args.output)
         else:
             writer(export_rows(store), sys.stdout)

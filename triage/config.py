@@ -9,14 +9,18 @@ Relative paths in the file are taken relative to the file's own folder.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
 import shlex
+import ssl
+import stat
 import subprocess
 import tomllib
+import unicodedata
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.errors import HeaderParseError
@@ -116,6 +120,8 @@ class ServiceConfig:
 
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                   "sunday")
 DRAFT_CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault")
 
 
@@ -246,6 +252,28 @@ def locate_config(explicit: str | None) -> Path:
     return path
 
 
+# Every table and its keys, as triage.example.toml documents them. A key that is not
+# here is a mistake (most often a misspelling), reported before anything else in its
+# table, with the nearest known key.
+SCHEMA: dict[str, tuple[str, ...]] = {
+    "mailbox": ("url", "password_env", "password_command", "tls", "ca_file",
+                "timeout_seconds"),
+    "folders": ("inbox", "sent", "drafts", "notices"),
+    "provider": ("name", "addresses", "domains", "timezone", "language", "signature"),
+    "store": ("path",),
+    "service": ("idle", "idle_seconds", "poll_seconds", "notices_seconds"),
+    "drafts": ("enabled", "categories", "working_days", "day_starts", "cooldown_hours",
+               "cooldown_hours_hostile", "no_cooldown", "max_age_days", "from", "templates",
+               "payment_terms", "scope_terms"),
+    "smtp": ("url", "from", "password_env", "password_command", "tls", "login", "ca_file"),
+    "digest": ("send", "to", "weekday", "time", "days"),
+    "alerts": ("enabled", "to", "max_per_hour", "max_age_hours"),
+}
+REQUIRED_TABLES = ("mailbox", "provider")
+# Keys whose wrong value may be a password typed in the wrong place: never echoed.
+_UNECHOED = ("password_env", "password_command")
+
+
 def load_config(path: Path) -> Config:
     """Read and check the file; raise ``ConfigError`` with one clear line on any mistake."""
     try:
@@ -257,8 +285,60 @@ def load_config(path: Path) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise _syntax_error(str(exc), text, path) from None
     return _build(data, path)
+
+
+def _syntax_error(reason: str, text: str, source: Path) -> ConfigError:
+    """A TOML error with the table and key of its line: tomllib gives only a position
+    (and "at end of document" for a mistake on the last line)."""
+    position = re.search(r" \(at (?:line (\d+), column \d+|end of document)\)$", reason)
+    if position:
+        reason = reason[: position.start()]
+    lines = text.splitlines()
+    number = int(position.group(1)) if position and position.group(1) else len(lines)
+    while number > 1 and not lines[number - 1].strip():
+        number -= 1
+    place = _place(lines, number)
+    where = f"{place} (line {number})" if place else f"line {number}"
+    if reason.startswith("Cannot overwrite a value"):
+        return ConfigError(f"{source}: {where}: expected each key once in its table; "
+                           "this line gives it again")
+    if re.fullmatch(r"Cannot declare .* twice", reason):
+        return ConfigError(f"{source}: {where}: expected each table once; this line "
+                           "declares it again")
+    return ConfigError(f'{source}: {where}: not valid TOML ({reason}); expected key = value, '
+                       'with text in "quotes"')
+
+
+def _place(lines: list[str], number: int) -> str:
+    """"[table] key" for line ``number`` (1-based): its own key, or that of the line
+    its value started on, under the last table header above it ("" when none)."""
+    header = re.compile(r"\s*\[\[?\s*([\w.-]+)")
+    key: str | None = None
+    for index in range(min(number, len(lines)) - 1, -1, -1):
+        line = lines[index]
+        if found := header.match(line):
+            table = found.group(1)
+            return f"[{table}] {key}" if key else f"[{table}]"
+        if key is None:
+            pattern = r"\s*([\w-]+)\s*(=|$|\s)" if index == number - 1 else r"\s*([\w-]+)\s*="
+            if found := re.match(pattern, line):
+                key = found.group(1)
+    return key or ""
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    """"; did you mean X?" for the nearest known name, or nothing."""
+    by_lower = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(word.lower(), by_lower, n=1, cutoff=0.6)
+    return f"; did you mean {by_lower[close[0]]}?" if close else ""
+
+
+def _shown(value: object) -> str:
+    """A wrong value quoted for an error line: escaped, and cut when long."""
+    text = str(value).lower() if isinstance(value, bool) else repr(value)  # TOML's spelling
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class _Table:
@@ -268,16 +348,19 @@ class _Table:
         self.data = data
         self.name = name
         self.source = source
-        self.seen: set[str] = set()
 
     def fail(self, key: str, expected: str, got: object = None) -> ConfigError:
         where = f"[{self.name}] {key}" if key else f"[{self.name}]"
-        tail = f", got {got!r}" if got is not None else ""
+        shown = got is not None and key.partition(".")[0] not in _UNECHOED
+        tail = f", got {_shown(got)}" if shown else ""
         return ConfigError(f"{self.source}: {where}: expected {expected}{tail}")
 
+    def has(self, key: str) -> bool:
+        assert key in SCHEMA[self.name], f"[{self.name}] {key} is not in SCHEMA"
+        return key in self.data
+
     def get(self, key: str, kind: type[T], expected: str, default: T | None = None) -> T | None:
-        self.seen.add(key)
-        if key not in self.data:
+        if not self.has(key):
             return default
         value = self.data[key]
         if kind is int and isinstance(value, bool) or not isinstance(value, kind):
@@ -290,122 +373,153 @@ class _Table:
             raise self.fail(key, expected + " (the key is missing)")
         return value
 
-    def text(self, key: str, default: str = "", required: bool = False) -> str:
-        value: str | None = (
-            self.require(key, str, "a string") if required
-            else self.get(key, str, "a string", default)
-        )
-        return (value or "").strip()
+    def text(self, key: str, default: str = "", required: bool = False,
+             multiline: bool = False) -> str:
+        """A string, stripped. Only ``multiline`` text may hold line breaks or be
+        empty; elsewhere an empty value is a mistake, not a way to ask for the default."""
+        value = (self.require(key, str, "a string") if required
+                 else self.get(key, str, "a string"))
+        if value is None:
+            return default
+        value = value.strip()
+        if multiline:
+            return value
+        if not value:
+            hint = "" if required else "; leave the key out for the default"
+            raise self.fail(key, "a non-empty string" + hint, value)
+        if not _one_line(value):
+            raise self.fail(key, "one line of text with no control characters", value)
+        return value
 
     def strings(self, key: str) -> tuple[str, ...]:
         value = self.get(key, list, "a list of strings", [])
         assert value is not None
-        if not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.fail(key, "a list of non-empty strings", value)
+        if not all(isinstance(v, str) and v.strip() and _one_line(v) for v in value):
+            raise self.fail(key, "a list of non-empty strings of one line each", value)
         return tuple(v.strip() for v in value)
 
     def path(self, key: str) -> Path | None:
         value = self.text(key)
-        return _resolve(value, self.source) if value else None
+        return self.resolve(key, value) if value else None
+
+    def resolve(self, key: str, value: str) -> Path:
+        """``~`` is a home folder; a relative path is taken from the file's folder."""
+        try:
+            path = Path(value).expanduser()
+        except RuntimeError:  # ~name of a user this machine does not know
+            raise self.fail(key, "a path whose ~ names a user of this machine", value) from None
+        return path if path.is_absolute() else (self.source.parent / path).resolve()
+
+    def kind(self, key: str, path: Path) -> str:
+        """What is at ``path``: "file", "folder", "other" or "" (nothing)."""
+        try:
+            mode = path.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return ""
+        except OSError as exc:
+            raise self.fail(key, f"a path triage may look at ({exc.strerror})",
+                            str(path)) from None
+        return ("folder" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode)
+                else "other")
 
     def check_unknown(self) -> None:
+        known = SCHEMA[self.name]
         for key in self.data:
-            if key not in self.seen:
-                known = ", ".join(sorted(self.seen))
+            if key in known:
+                continue
+            if key == "password" and "password_env" in known:
                 raise ConfigError(
-                    f"{self.source}: [{self.name}] {key}: unknown key (known keys: {known})"
+                    f"{self.source}: [{self.name}] password: passwords are not read from the "
+                    "configuration file; set password_env (an environment variable's name) "
+                    "or password_command instead"
                 )
+            raise ConfigError(f"{self.source}: [{self.name}] {key}: unknown key"
+                              f"{_did_you_mean(key, known)} (expected one of: "
+                              f"{', '.join(known)})")
 
 
-def _resolve(value: str, source: Path) -> Path:
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else (source.parent / path).resolve()
+def _one_line(text: str) -> bool:
+    return not any(unicodedata.category(c) == "Cc" for c in text)
 
 
-def _table(data: dict[str, Any], name: str, source: Path, required: bool) -> _Table:
+def _table(data: dict[str, Any], name: str, source: Path) -> _Table:
     value = data.get(name, None)
     if value is None:
-        if required:
+        if name in REQUIRED_TABLES:
             raise ConfigError(f"{source}: [{name}]: this table is missing")
         value = {}
     if not isinstance(value, dict):
-        raise ConfigError(f"{source}: [{name}]: expected a table, got {value!r}")
-    return _Table(value, name, source)
+        raise ConfigError(f"{source}: [{name}]: expected a table, got {_shown(value)}")
+    table = _Table(value, name, source)
+    table.check_unknown()
+    return table
+
+
+def _unknown_table(name: str, value: object, source: Path) -> ConfigError:
+    if isinstance(value, dict):
+        return ConfigError(f"{source}: [{name}]: unknown table{_did_you_mean(name, SCHEMA)} "
+                           f"(expected one of: {', '.join(SCHEMA)})")
+    homes = [f"[{table}]" for table, keys in SCHEMA.items() if name in keys]
+    return ConfigError(f"{source}: {name}: a key outside any table; expected it under "
+                       f"{' or '.join(homes) if homes else 'a table such as [mailbox]'}")
 
 
 def _build(data: dict[str, Any], source: Path) -> Config:
-    known = {"mailbox", "folders", "provider", "store", "smtp", "service", "drafts",
-             "digest", "alerts"}
-    for key in data:
-        if key not in known:
-            raise ConfigError(
-                f"{source}: {key}: unknown table (known tables: {', '.join(sorted(known))})"
-            )
-    readers: list[tuple[str, bool, Callable[[_Table], Any]]] = [
-        ("mailbox", True, _mailbox),
-        ("folders", False, _folders),
-        ("provider", True, _provider),
-        ("store", False, _store),
-        ("smtp", False, _smtp),
-        ("service", False, _service),
-        ("drafts", False, _drafts),
-        ("digest", False, _digest),
-        ("alerts", False, _alerts),
-    ]
+    for name, value in data.items():
+        if name not in SCHEMA:
+            raise _unknown_table(name, value, source)
+    readers: dict[str, Callable[[_Table], Any]] = {
+        "mailbox": _mailbox, "folders": _folders, "provider": _provider, "store": _store,
+        "smtp": _smtp, "service": _service, "drafts": _drafts, "digest": _digest,
+        "alerts": _alerts,
+    }
     built: dict[str, Any] = {}
-    for name, required, reader in readers:
-        table = _table(data, name, source, required)
-        built[name] = reader(table) if (required or name in data) else None
-        table.check_unknown()
-    if built["folders"] is None:
-        built["folders"] = FoldersConfig()
-    if built["store"] is None:
-        built["store"] = StoreConfig(path=default_store_path())
-    if built["service"] is None:
-        built["service"] = ServiceConfig()
-    if built["drafts"] is None:
-        built["drafts"] = DraftsConfig()
-    if built["digest"] is None:
-        built["digest"] = DigestConfig()
-    if built["alerts"] is None:
-        built["alerts"] = AlertsConfig()
+    for name, reader in readers.items():
+        if name in data or name in REQUIRED_TABLES:
+            built[name] = reader(_table(data, name, source))
+    defaults: dict[str, Callable[[], Any]] = {
+        "folders": FoldersConfig, "store": lambda: StoreConfig(path=default_store_path()),
+        "service": ServiceConfig, "drafts": DraftsConfig, "digest": DigestConfig,
+        "alerts": AlertsConfig,
+    }
+    for name, default in defaults.items():
+        built.setdefault(name, default())
     for name, wants_mail in (("digest", built["digest"].send),
                              ("alerts", built["alerts"].enabled)):
-        if wants_mail and built["smtp"] is None:
+        if wants_mail and "smtp" not in built:
             key = "send" if name == "digest" else "enabled"
             raise ConfigError(f"{source}: [{name}] {key}: mail is sent through [smtp], "
                               "which is missing; add it or set this to false")
     return Config(source=source, **built)
 
 
-def _reject_password(table: _Table) -> None:
-    table.seen.add("password")
-    if "password" in table.data:
-        raise ConfigError(
-            f"{table.source}: [{table.name}] password: passwords are not read from the "
-            "configuration file; set password_env (an environment variable's name) or "
-            "password_command instead"
-        )
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _credentials(table: _Table, default_env: str) -> Credentials:
-    _reject_password(table)
-    env = table.text("password_env")
-    command = table.text("password_command")
-    if env and command:
-        raise table.fail("password_command", "either password_env or password_command, not both")
-    if command:
+    env = table.text("password_env", default_env)
+    if not _ENV_NAME.fullmatch(env):
+        raise table.fail("password_env", f"the name of an environment variable such as "
+                         f"{default_env} (not the password itself)", env)
+    if table.has("password_command"):
+        if table.has("password_env"):
+            raise table.fail("password_command",
+                             "either password_env or password_command, not both")
+        command = table.text("password_command")
         try:
             if not shlex.split(command):
                 raise ValueError("empty")
         except ValueError:
-            raise table.fail("password_command", "a command line", command) from None
+            raise table.fail("password_command", "a command line (with its quotes closed)",
+                             command) from None
         return Credentials(command=command)
-    return Credentials(env=env or default_env)
+    return Credentials(env=env)
 
 
 _MAILBOX_URL = "imaps://user@host[:port], imap://user@host[:port] or maildir:/path"
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+_LABEL = r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)"
+_DOMAIN = re.compile(rf"{_LABEL}(\.{_LABEL})*")
 
 
 def is_loopback(host: str) -> bool:
@@ -417,23 +531,43 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _is_domain(name: str) -> bool:
+    """A DNS name (international ones too): dot-separated labels of letters, digits
+    and hyphens."""
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return bool(_DOMAIN.fullmatch(name))
+
+
 def _network_url(
     table: _Table, url: str, schemes: dict[str, tuple[str, int]], expected: str
 ) -> tuple[str, str, str, int, str]:
     """Split ``scheme://user@host[:port]``; return (scheme, user, host, port, tls)."""
+    shown = re.sub(r"(//[^/@]*?):[^/@]*@", r"\1:…@", url)  # never a password in an error
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise table.fail("url", expected, url) from None
+        raise table.fail("url", expected + " with a port from 1 to 65535", shown) from None
     if parts.scheme not in schemes or not parts.hostname or not parts.username:
-        raise table.fail("url", expected, url)
+        raise table.fail("url", expected, shown)
     if parts.password is not None:
-        raise table.fail("url", expected + " with no password in it (use password_env)", "…")
+        raise table.fail("url", expected + " with no password in it (use password_env)", shown)
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise table.fail("url", expected + " with nothing after the host", url)
+        raise table.fail("url", expected + " with nothing after the host", shown)
+    if port == 0:
+        raise table.fail("url", expected + " with a port from 1 to 65535", shown)
+    host = parts.hostname
+    if not (is_loopback(host) or _is_domain(host.rstrip("."))):
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise table.fail("url", expected + " where host is a host name or an IP address",
+                             shown) from None
     tls, default_port = schemes[parts.scheme]
-    return parts.scheme, unquote(parts.username), parts.hostname, port or default_port, tls
+    return parts.scheme, unquote(parts.username), host, port or default_port, tls
 
 
 def _tls_mode(table: _Table, scheme_tls: str, host: str) -> str:
@@ -461,11 +595,8 @@ def _mailbox(table: _Table) -> MailboxConfig:
             raw = raw[2:]
         if not raw:
             raise table.fail("url", _MAILBOX_URL, url)
-        for key in ("tls", "ca_file", "password_env", "password_command", "timeout_seconds"):
-            table.seen.add(key)
-        _reject_password(table)
         return MailboxConfig(
-            url=url, scheme="maildir", tls="none", path=_resolve(raw, table.source)
+            url=url, scheme="maildir", tls="none", path=table.resolve("url", raw)
         )
     scheme, user, host, port, scheme_tls = _network_url(
         table, url, {"imaps": ("implicit", 993), "imap": ("starttls", 143)}, _MAILBOX_URL
@@ -477,7 +608,7 @@ def _mailbox(table: _Table) -> MailboxConfig:
         user=user,
         host=host,
         port=port,
-        ca_file=_existing_file(table, "ca_file"),
+        ca_file=_ca_file(table),
         credentials=_credentials(table, DEFAULT_PASSWORD_ENV),
         timeout=float(_seconds(table, "timeout_seconds", 60, 5, 3600)),
     )
@@ -498,32 +629,28 @@ def _service(table: _Table) -> ServiceConfig:
     )
 
 
-def _drafts(table: _Table) -> DraftsConfig:
-    enabled = table.get("enabled", bool, "true or false", True)
-    categories = table.strings("categories") if "categories" in table.data else DRAFT_CATEGORIES
+def _categories(table: _Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    categories = table.strings(key) if table.has(key) else default
     for category in categories:
         if category not in DRAFT_CATEGORIES:
-            raise table.fail("categories", "categories among " + ", ".join(DRAFT_CATEGORIES),
-                             category)
+            raise table.fail(key, "categories among " + ", ".join(DRAFT_CATEGORIES), category)
+    return categories
+
+
+def _drafts(table: _Table) -> DraftsConfig:
+    enabled = table.get("enabled", bool, "true or false", True)
+    categories = _categories(table, "categories", DRAFT_CATEGORIES)
     templates = table.path("templates")
-    if templates is not None and not templates.is_dir():
+    if templates is not None and table.kind("templates", templates) != "folder":
         raise table.fail("templates", "the path of an existing folder of reply templates",
                          str(templates))
-    days = table.strings("working_days") if "working_days" in table.data else DAY_NAMES[:5]
-    working_days = []
-    for day in days:
-        if day.lower()[:3] not in DAY_NAMES:
-            raise table.fail("working_days", 'day names such as ["mon", "tue", "wed"]', day)
-        working_days.append(DAY_NAMES.index(day.lower()[:3]))
+    days = table.strings("working_days") if table.has("working_days") else DAY_NAMES[:5]
+    working_days = [_weekday(table, "working_days", day,
+                             'day names such as ["mon", "tue", "wed"]') for day in days]
     if not working_days:
         raise table.fail("working_days", "at least one working day", [])
     starts = _time_of_day(table, "day_starts", "09:00")
-    no_cooldown = (table.strings("no_cooldown") if "no_cooldown" in table.data
-                   else ("genuine_fault",))
-    for category in no_cooldown:
-        if category not in DRAFT_CATEGORIES:
-            raise table.fail("no_cooldown", "categories among " + ", ".join(DRAFT_CATEGORIES),
-                             category)
+    no_cooldown = _categories(table, "no_cooldown", ("genuine_fault",))
     sender = table.text("from")
     if sender:
         _check_address(table, "from", sender, "the e-mail address drafts are written from, "
@@ -539,6 +666,14 @@ def _drafts(table: _Table) -> DraftsConfig:
         scope_terms=_per_language(table, "scope_terms"))
 
 
+def _weekday(table: _Table, key: str, name: str, expected: str) -> int:
+    """Monday = 0, from "mon" or "monday" in any case."""
+    for number, names in enumerate(zip(DAY_NAMES, _DAY_FULL_NAMES, strict=True)):
+        if name.lower() in names:
+            return number
+    raise table.fail(key, expected, name)
+
+
 def _check_address(table: _Table, key: str, value: str, expected: str) -> None:
     """A bare address (no name, no line break) or a one-line error naming the key."""
     try:
@@ -548,10 +683,15 @@ def _check_address(table: _Table, key: str, value: str, expected: str) -> None:
 
 
 def _addresses(table: _Table, key: str) -> tuple[str, ...]:
+    """A list of recipients; leaving the key out (not an empty list) asks for the
+    provider's first address."""
+    expected = 'a list of e-mail addresses such as ["ana@agency.example"]'
     found = table.strings(key)
+    if table.has(key) and not found:
+        raise table.fail(key, expected + "; leave the key out for the first [provider] "
+                         "address", [])
     for value in found:
-        _check_address(table, key, value,
-                       'a list of e-mail addresses such as ["ana@agency.example"]')
+        _check_address(table, key, value, expected)
     return found
 
 
@@ -564,11 +704,10 @@ def _time_of_day(table: _Table, key: str, default: str) -> str:
 
 def _digest(table: _Table) -> DigestConfig:
     send = table.get("send", bool, "true or false", False)
-    day = table.text("weekday", "mon")
-    if day.lower()[:3] not in DAY_NAMES:
-        raise table.fail("weekday", 'a day name such as "mon"', day)
     return DigestConfig(
-        send=bool(send), to=_addresses(table, "to"), weekday=DAY_NAMES.index(day.lower()[:3]),
+        send=bool(send), to=_addresses(table, "to"),
+        weekday=_weekday(table, "weekday", table.text("weekday", "mon"),
+                         'a day name such as "mon"'),
         time=_time_of_day(table, "time", "08:00"),
         days=_whole(table, "days", 7, 1, 92, "days"))
 
@@ -603,42 +742,72 @@ def _per_language(table: _Table, key: str) -> tuple[tuple[str, str], ...]:
     assert value is not None
     texts = []
     for lang, text in value.items():
-        if lang not in LANGUAGES or not isinstance(text, str):
-            raise table.fail(f"{key}.{lang}", "a text, under es, pt or en", text)
+        if lang not in LANGUAGES:
+            raise table.fail(f"{key}.{lang}", "texts under es, pt or en only", lang)
+        if not isinstance(text, str) or not text.strip():
+            raise table.fail(f"{key}.{lang}", "a non-empty text", text)
         text = " ".join(text.split())
         # Templates use it as a sentence of its own.
-        texts.append((lang, text if not text or text[-1] in ".!?…" else text + "."))
+        texts.append((lang, text if text[-1] in ".!?…" else text + "."))
     return tuple(texts)
 
 
 def _existing_file(table: _Table, key: str) -> Path | None:
     path = table.path(key)
-    if path is not None and not path.is_file():
+    if path is not None and table.kind(key, path) != "file":
         raise table.fail(key, "the path of an existing file", str(path))
     return path
+
+
+def _ca_file(table: _Table) -> Path | None:
+    """Checked now: a wrong file would otherwise surface only at the first connection."""
+    path = _existing_file(table, "ca_file")
+    if path is not None:
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(path))
+        except (ssl.SSLError, OSError, ValueError):
+            raise table.fail("ca_file", "a PEM file of certificate authorities",
+                             str(path)) from None
+    return path
+
+
+def _folder_key(name: str) -> str:
+    """INBOX is one folder in any case (RFC 3501); other names are as written."""
+    return "INBOX" if name.upper() == "INBOX" else name
 
 
 def _folders(table: _Table) -> FoldersConfig:
     names = {key: table.text(key, default) for key, default in
              (("inbox", "INBOX"), ("sent", "Sent"), ("drafts", "Drafts"))}
-    for key, value in names.items():
-        if not value:
-            raise table.fail(key, "a folder name", value)
-    return FoldersConfig(notices=table.strings("notices"), **names)
+    notices = table.strings("notices")
+    # Each folder has one role: drafts appended to the inbox would be read back as
+    # mail, and client mail in a notices folder would count as the provider's proof.
+    roles: dict[str, str] = {}
+    for key, name in (*names.items(), *(("notices", n) for n in notices)):
+        other = roles.setdefault(_folder_key(name), key)
+        if other != key:
+            raise table.fail(key, f"a folder of its own, not the same as [folders] {other}",
+                             name)
+    return FoldersConfig(notices=notices, **names)
 
 
 def _provider(table: _Table) -> ProviderConfig:
     addresses = tuple(a.lower() for a in table.strings("addresses"))
     for address in addresses:
-        if "@" not in address or address.startswith("@") or address.endswith("@"):
-            raise table.fail("addresses", "a list of e-mail addresses", address)
+        _check_address(table, "addresses", address,
+                       'a list of e-mail addresses such as ["ana@agency.example"]')
     domains = tuple(d.lower().lstrip("@") for d in table.strings("domains"))
+    for domain in domains:
+        if not _is_domain(domain):
+            raise table.fail("domains", 'a list of domain names such as ["agency.example"]',
+                             domain)
     if not addresses and not domains:
         raise table.fail("addresses", "at least one address or domain of the provider's own")
     timezone = table.text("timezone", "UTC")
     try:
         zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # A folder of the zone database ("Europe") or a name too long is an OSError.
         raise table.fail(
             "timezone", 'an IANA time zone such as "Europe/Madrid"', timezone
         ) from None
@@ -650,13 +819,23 @@ def _provider(table: _Table) -> ProviderConfig:
         addresses=addresses,
         domains=domains,
         timezone=timezone,
-        signature=table.text("signature"),
+        signature=table.text("signature", multiline=True),
         language=language,
     )
 
 
 def _store(table: _Table) -> StoreConfig:
-    return StoreConfig(path=table.path("path") or default_store_path())
+    path = table.path("path")
+    if path is None:
+        return StoreConfig(path=default_store_path())
+    if table.kind("path", path) == "folder":
+        raise table.fail("path", "the path of the state database file, not of a folder",
+                         str(path))
+    existing = next(folder for folder in path.parents if table.kind("path", folder))
+    if table.kind("path", existing) != "folder":
+        raise table.fail("path", f"a path whose folders can be created, but {existing} is "
+                         "not a folder", str(path))
+    return StoreConfig(path=path)
 
 
 _SMTP_URL = "smtps://user@host[:port] or smtp://user@host[:port]"
@@ -668,8 +847,8 @@ def _smtp(table: _Table) -> SmtpConfig:
         table, url, {"smtps": ("implicit", 465), "smtp": ("starttls", 587)}, _SMTP_URL
     )
     sender = table.text("from", required=True)
-    if "@" not in sender:
-        raise table.fail("from", "the e-mail address the digest is sent from", sender)
+    _check_address(table, "from", sender, "the e-mail address the digest and alerts are "
+                   "sent from, with no name, such as triage@agency.example")
     login = table.get("login", bool, "true or false", True)
     credentials = _credentials(table, DEFAULT_SMTP_PASSWORD_ENV)
     return SmtpConfig(
@@ -679,7 +858,7 @@ def _smtp(table: _Table) -> SmtpConfig:
         tls=_tls_mode(table, scheme_tls, host),
         user=user,
         sender=sender,
-        ca_file=_existing_file(table, "ca_file"),
+        ca_file=_ca_file(table),
         credentials=credentials if login else None,
     )
 
@@ -705,13 +884,15 @@ def read_password(credentials: Credentials, what: str) -> str:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        reason = "it timed out" if isinstance(exc, subprocess.TimeoutExpired) else exc.strerror
+        reason = (f"it did not finish in {_PASSWORD_COMMAND_TIMEOUT} s"
+                  if isinstance(exc, subprocess.TimeoutExpired) else exc.strerror or str(exc))
         raise SecretError(
             f"no password for the {what}: the password command failed ({reason})"
         ) from None
     if done.returncode != 0:
         raise SecretError(
-            f"no password for the {what}: the password command exited with {done.returncode}"
+            f"no password for the {what}: the password command exited with {done.returncode}; "
+            "run it yourself to see why"
         )
     lines = done.stdout.decode("utf-8", "replace").splitlines()
     if not lines or not lines[0]:

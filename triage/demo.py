@@ -10,6 +10,7 @@ folder. A table shows what was triaged.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any, TextIO
 
 from triage.config import Config, load_config
 from triage.errors import TriageError
+from triage.files import open_private, private_folder, write_private
 from triage.store import Store
 
 DEMO = Path(__file__).resolve().parent.parent / "corpus" / "demo"
@@ -38,8 +40,12 @@ def prepare(target: Path | None) -> Config:
         target = Path(tempfile.mkdtemp(prefix="triage-demo-"))
     elif target.exists() and any(target.iterdir()):
         raise TriageError(f"{target} is not empty: give a new or empty folder to --dir")
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, target / "mailbox", dirs_exist_ok=True)
+    try:
+        private_folder(target)
+        _copy_private(source, target / "mailbox")
+    except OSError as exc:
+        raise TriageError(f"cannot copy the demo mailbox to {target}: {exc.strerror or exc}"
+                          ) from None
     # The demo's configuration, pointed at the copy: 'triage show --config' and the
     # other commands then work on it too.
     text = (DEMO / "triage.toml").read_text(encoding="utf-8")
@@ -48,8 +54,22 @@ def prepare(target: Path | None) -> Config:
     text = re.sub(r'(?m)^path = .*$', lambda _: "path = " + json.dumps(
         str(target / "triage.db")), text, count=1)
     path = target / "triage.toml"
-    path.write_text(text, encoding="utf-8")
+    write_private(path, text)
     return load_config(path)
+
+
+def _copy_private(source: Path, target: Path) -> None:
+    """Copy a tree owner-only, keeping the files' times (a Maildir message's time is
+    when it arrived); copytree would keep the repository's modes instead."""
+    for folder, _, names in os.walk(source):
+        here = target / Path(folder).relative_to(source)
+        private_folder(here)
+        for name in names:
+            original = Path(folder) / name
+            with open(original, "rb") as reader, open_private(here / name, "wb") as writer:
+                shutil.copyfileobj(reader, writer)
+            times = original.stat()
+            os.utime(here / name, ns=(times.st_atime_ns, times.st_mtime_ns))
 
 
 def demo_now(config: Config, given: datetime | None) -> datetime:

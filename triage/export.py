@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
+from triage.errors import TriageError
+from triage.files import open_private
 from triage.store import Store
 
 FIELDS = (
@@ -53,6 +56,16 @@ def _latest(drafts: list[dict[str, Any]]) -> dict[str, Any] | None:
     latest = dict(drafts[-1])
     latest.pop("plan_id", None)
     return latest
+
+
+def write_file(path: Path, writer: Callable[[Iterable[dict[str, Any]], TextIO], int],
+               rows: Iterable[dict[str, Any]]) -> int:
+    """Write the rows to an owner-only file (they name clients); return how many."""
+    try:
+        with open_private(path, newline="") as out:
+            return writer(rows, out)
+    except OSError as exc:
+        raise TriageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> int:

@@ -26,6 +26,7 @@ import skops.io as sio
 
 from triage.classifier import TriageClassifier
 from triage.errors import TriageError
+from triage.files import open_private, write_private
 
 log = logging.getLogger(__name__)
 
@@ -76,20 +77,24 @@ def default_model_dir() -> Path:
 
 def save_model(model: TriageClassifier, lemma_tables: dict[str, dict[str, str]],
                folder: Path, metadata: dict[str, Any]) -> dict[str, Any]:
-    folder.mkdir(parents=True, exist_ok=True)
     model_path, data_path = folder / MODEL_FILE, folder / DATA_FILE
     parts, vocabularies = model.parts()
-    sio.dump(parts, model_path, compression=zipfile.ZIP_DEFLATED)
-    with gzip.open(data_path, "wt", encoding="utf-8", compresslevel=6) as out:
-        json.dump({"lemmas": lemma_tables, "vocabularies": vocabularies}, out,
-                  ensure_ascii=False)
+    try:  # owner-only: a model trained on one's own mail holds words of it
+        with open_private(model_path, "wb") as raw:
+            sio.dump(parts, raw, compression=zipfile.ZIP_DEFLATED)
+        with (open_private(data_path, "wb") as raw,
+              gzip.open(raw, "wt", encoding="utf-8", compresslevel=6) as out):
+            json.dump({"lemmas": lemma_tables, "vocabularies": vocabularies}, out,
+                      ensure_ascii=False)
+    except OSError as exc:
+        raise ModelError(f"cannot write the model to {folder}: {exc.strerror or exc}") from None
     manifest = {
         "format": FORMAT,
         "files": {MODEL_FILE: _sha256(model_path), DATA_FILE: _sha256(data_path)},
         **metadata,
     }
-    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                        encoding="utf-8")
+    write_private(folder / MANIFEST_FILE,
+                  json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.errors import StoreError
+from triage.files import create_private, restrict
 from triage.message import Address, Classification, Kind, Message
 from triage.threads import SUBJECT_WINDOW, ThreadKeys
 
@@ -197,13 +199,26 @@ class Fetched:
     thread: ThreadKeys | None = None
 
 
+def _make_private(path: Path) -> None:
+    """Create the database owner-only before SQLite does: SQLite gives its -wal, -shm
+    and -journal files the database's own mode. A database left readable by others
+    (an older triage, a copy) holds client mail: tighten it, and say so once."""
+    files = [path, *(path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal"))]
+    loosened = [(file.name, old) for file in files if (old := restrict(file)) is not None]
+    if loosened:
+        log.warning("the state database %s was readable by other users (%s); triage made it "
+                    "readable by its owner only", path,
+                    ", ".join(f"{name} mode {old:03o}" for name, old in loosened))
+    os.close(create_private(path, os.O_RDONLY))
+
+
 class Store:
     """A connection to the state database; use it from one thread."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_private(path)
             self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")

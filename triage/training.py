@@ -21,6 +21,7 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 
 from triage.classifier import Prepared, TriageClassifier, own_text, predict, prepare
 from triage.corpus import LABELS, LANGS, Example, split
+from triage.files import write_private
 from triage.message import Classification
 from triage.model_io import save_model
 from triage.nlp import TextAnalyzer, build_lemma_tables
@@ -140,8 +141,8 @@ def record_external(folder: Path, examples: Sequence[Example]) -> Evaluation:
     loaded = load_model(folder)
     evaluation = evaluate_on(loaded.classifier, TextAnalyzer(loaded.lemma_tables), examples)
     manifest = dict(loaded.manifest, external=evaluation.as_dict())
-    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
-                                        + "\n", encoding="utf-8")
+    write_private(folder / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False)
+                  + "\n")
     return evaluation
 
 
@@ -251,5 +252,5 @@ def write_model_card(folder: Path, manifest: dict[str, Any],
         "is what settles it.",
     ]
     path = folder / "MODEL_CARD.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_private(path, "\n".join(lines) + "\n")
     return path
