@@ -150,8 +150,6 @@ def test_a_run_over_a_maildir_leaves_only_owner_only_files(
         p.name: 0o700 if p.is_dir() else 0o600 for p in made}
 
 
-@pytest.mark.xfail(strict=True, reason="triage/mailbox.py appends Maildir drafts with the "
-                   "standard library's mailbox.Maildir.add, which creates 0666 & ~umask")
 def test_drafts_appended_to_a_maildir_are_owner_only(tmp_path: Path) -> None:
     previous = os.umask(0o022)
     try:

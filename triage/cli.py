@@ -295,8 +295,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         with exclusive(config.store.path), Store(config.store.path) as store:
-            # --dry-run: reply drafts are the service's only write to a mailbox.
-            service = Service(config, store, open_classifier(), mailbox_opener(config, store),
+            # The password first: a failing password command is said before the
+            # model's seconds of loading. --dry-run: drafts are the only write.
+            opener = mailbox_opener(config, store)
+            service = Service(config, store, open_classifier(), opener,
                               stop=stop, evidence=open_evidence(),
                               drafter=Drafter(config, store), clock=clock,
                               dry_run=args.dry_run, preview=args.now is not None,
@@ -429,9 +431,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         # A line per message would scroll the progress bar away; -v shows them.
         logging.getLogger("triage.triaged").setLevel(logging.WARNING)
     with Store(config.store.path) as store:
-        classifier = open_classifier()
-        mailbox = mailbox_opener(config, store)()
+        mailbox = mailbox_opener(config, store)()  # a wrong password before the model loads
         try:
+            classifier = open_classifier()
             bars: list[tqdm] = []
 
             def progress_factory(folder: str, total: int) -> Progress:

@@ -20,12 +20,12 @@ import email.message
 import email.parser
 import imaplib
 import logging
-import mailbox as stdlib_mailbox
 import os
 import select
 import socket
 import ssl
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +38,7 @@ import imapclient.imapclient
 
 from triage.config import MailboxConfig
 from triage.errors import MailboxAuthError, MailboxConnectionError, MailboxError
+from triage.files import create_private, private_folder
 from triage.message import DRAFT_HEADER
 from triage.parsing import MAX_PARSE_BYTES
 
@@ -196,18 +197,23 @@ class MaildirMailbox:
             yield FetchedMessage(uid=uid, raw=raw, arrival=arrival, size=info.st_size)
 
     def append_draft(self, folder: str, raw: bytes, when: datetime) -> None:
+        """Deliver as Maildir does: write under tmp/, owner-only, then rename into cur/
+        with the Draft and Seen flags, so a reader never sees half a file."""
         path = self.folder_path(folder)
+        name = f"{time.time_ns()}.P{os.getpid()}Q{uuid.uuid4().hex}.{socket.gethostname()}"
         try:
             if not _is_maildir(path):
-                stdlib_mailbox.Maildir(str(self.root), create=False).add_folder(
-                    folder.replace("/", ".")
-                )
-            box = stdlib_mailbox.Maildir(str(path), create=False)
-            message = stdlib_mailbox.MaildirMessage(raw)
-            message.set_subdir("cur")
-            message.set_flags("DS")
-            message.set_date(when.timestamp())
-            box.add(message)
+                for sub in ("cur", "new", "tmp"):
+                    private_folder(path / sub)
+                if path != self.root:  # a Maildir++ subfolder, as mail servers expect
+                    os.close(create_private(path / "maildirfolder", os.O_WRONLY))
+            staged = path / "tmp" / name
+            with os.fdopen(create_private(staged, os.O_WRONLY), "wb") as handle:
+                handle.write(raw)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.utime(staged, (when.timestamp(), when.timestamp()))
+            staged.rename(path / "cur" / f"{name}:2,DS")
         except OSError as exc:
             raise MailboxError(f"cannot write a draft to {path}: {exc.strerror}") from None
 
