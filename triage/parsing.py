@@ -1,6 +1,7 @@
 """Raw bytes of one email → a ``Message`` value.
 
-mail-parser reads the MIME structure, the address headers, the dates and the
+The standard library's parser reads the MIME structure (of the first
+MAX_PARSE_BYTES), mail-parser the address headers, the dates and the
 attachments; this module picks the text the sender wrote, splits off the quote
 and the signature (``textsplit``), recognises automated mail, and never raises:
 a message it cannot read comes back with ``unreadable`` set to the reason.
@@ -9,6 +10,7 @@ a message it cannot read comes back with ``unreadable`` set to the reason.
 from __future__ import annotations
 
 import dataclasses
+import email.feedparser
 import email.message
 import hashlib
 import logging
@@ -25,6 +27,11 @@ log = logging.getLogger(__name__)
 # Bound the work one message can cause: nothing a classifier reads is past this.
 MAX_PARSE_BYTES = 8 * 1024 * 1024
 MAX_TEXT_CHARS = 100_000
+# HTML is cut before it becomes text: its tree costs about 30 times its size, and
+# the text kept (MAX_TEXT_CHARS) is at its start.
+MAX_HTML_CHARS = 2_000_000
+# The parser is fed in pieces of this size (see _read_mime).
+_FEED_BYTES = 64 * 1024
 SYNTHETIC_DOMAIN = "triage.invalid"
 
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -43,22 +50,38 @@ def parse_message(raw: bytes, arrival: datetime | None = None) -> Message:
     in for a missing or broken Date header. Never raises."""
     arrival = arrival or datetime.now(UTC)
     synthetic = synthetic_message_id(raw)
-    if not raw.strip():
+    if not raw or raw.isspace():  # not raw.strip(): that copies the message
         return Message(message_id=synthetic, synthetic_id=True, date=arrival,
                        date_flagged=True, unreadable="empty message", size=len(raw))
     truncated = len(raw) > MAX_PARSE_BYTES
     try:
-        readable, repair = repair_header_block(raw[:MAX_PARSE_BYTES])
-        parsed = mailparser.parse_from_bytes(readable)
+        mime, repair = _read_mime(raw)
+        parsed = mailparser.MailParser(mime)
         message = _build(parsed, raw, arrival, synthetic, truncated)
         if repair:
             message = dataclasses.replace(message, defects=(*message.defects, repair))
         return message
     except Exception as exc:  # noqa: BLE001 - a broken message must never stop ingest
         reason = f"cannot parse the MIME structure ({type(exc).__name__}: {_short(str(exc))})"
-        log.debug("unreadable message %s: %s", synthetic, reason)
-        return Message(message_id=synthetic, synthetic_id=True, date=arrival,
-                       date_flagged=True, unreadable=reason, size=len(raw))
+    log.debug("unreadable message %s: %s", synthetic, reason)
+    return Message(message_id=synthetic, synthetic_id=True, date=arrival,
+                   date_flagged=True, unreadable=reason, size=len(raw))
+
+
+def _read_mime(raw: bytes) -> tuple[email.message.Message, str | None]:
+    """The MIME tree of the first MAX_PARSE_BYTES of ``raw``, its header block
+    repaired (see repair_header_block), and the repair made.
+
+    The parser is fed in pieces: given the whole message at once it holds copies
+    of it as text (about nine times its size at the peak), fed it holds about three.
+    """
+    view = memoryview(raw)[:MAX_PARSE_BYTES]
+    head, repair = repair_header_block(bytes(view[:_HEADER_SCAN_BYTES]))
+    parser = email.feedparser.BytesFeedParser()
+    parser.feed(head)
+    for start in range(_HEADER_SCAN_BYTES, len(view), _FEED_BYTES):
+        parser.feed(bytes(view[start : start + _FEED_BYTES]))
+    return parser.close(), repair
 
 
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
@@ -218,7 +241,9 @@ def _body_text(msg: email.message.Message) -> tuple[str, list[str]]:
         (html if part.get_content_subtype() == "html" else plain).append(text)
     if plain:
         return "\n\n".join(plain), notes
-    return "\n\n".join(html_to_text(h) for h in html), notes
+    if any(len(h) > MAX_HTML_CHARS for h in html):
+        notes.append(f"HTML longer than {MAX_HTML_CHARS} characters: only the start was read")
+    return "\n\n".join(html_to_text(h[:MAX_HTML_CHARS]) for h in html), notes
 
 
 def _text_parts(msg: email.message.Message) -> list[email.message.Message]:
