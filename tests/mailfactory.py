@@ -314,3 +314,25 @@ def write_maildir(root: Path, items: Iterable[tuple[str, str, bytes]], stamp: in
         sub = "new" if n % 4 else "cur"
         unique = f"{stamp + n}.M{n}P1.demo_{name}"
         (base / sub / (unique + (":2,S" if sub == "cur" else ""))).write_bytes(raw)
+
+
+def huge_message(size: int, message_id: str, seed: int = 7,
+                 when: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) -> bytes:
+    """A client's complaint in a text part followed by a base64 attachment of random
+    bytes, ``size`` bytes in all: the shape of a message with a scan or a video."""
+    head = (
+        f"From: Marta Gil <marta@bodega.example>\nTo: Ana Ruiz <ana@agency.example>\n"
+        f"Subject: Os mando el vídeo del error\nDate: {format_datetime(when)}\n"
+        f"Message-ID: {message_id}\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="=_huge"\n\n--=_huge\n'
+        "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+        "La web lleva caída desde ayer y nadie nos avisó. Adjunto el vídeo del error.\n"
+        "--=_huge\nContent-Type: video/mp4; name=\"error.mp4\"\n"
+        "Content-Transfer-Encoding: base64\n"
+        'Content-Disposition: attachment; filename="error.mp4"\n\n').encode()
+    tail = b"--=_huge--\n"
+    room = max(0, size - len(head) - len(tail))
+    # base64 with 76-character lines: 57 bytes of data per 77 bytes of text.
+    data = random.Random(seed).randbytes(room // 77 * 57)
+    body = base64.encodebytes(data)
+    return head + body + b"\n" * (room - len(body)) + tail

@@ -1,6 +1,7 @@
 """Raw bytes of one email → a ``Message`` value.
 
-mail-parser reads the MIME structure, the address headers, the dates and the
+The standard library's parser reads the MIME structure (of the first
+MAX_PARSE_BYTES), mail-parser the address headers, the dates and the
 attachments; this module picks the text the sender wrote, splits off the quote
 and the signature (``textsplit``), recognises automated mail, and never raises:
 a message it cannot read comes back with ``unreadable`` set to the reason.
@@ -8,7 +9,11 @@ a message it cannot read comes back with ``unreadable`` set to the reason.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import email.errors
+import email.feedparser
+import email.header
 import email.message
 import hashlib
 import logging
@@ -25,6 +30,14 @@ log = logging.getLogger(__name__)
 # Bound the work one message can cause: nothing a classifier reads is past this.
 MAX_PARSE_BYTES = 8 * 1024 * 1024
 MAX_TEXT_CHARS = 100_000
+# HTML is cut before it becomes text: its tree costs about 30 times its size, and
+# the text kept (MAX_TEXT_CHARS) is at its start.
+MAX_HTML_CHARS = 2_000_000
+# Nothing needs a longer subject, and the classifier's tokeniser refuses a text
+# of over a million characters.
+MAX_SUBJECT_CHARS = 1000
+# The parser is fed in pieces of this size (see _read_mime).
+_FEED_BYTES = 64 * 1024
 SYNTHETIC_DOMAIN = "triage.invalid"
 
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -43,26 +56,97 @@ def parse_message(raw: bytes, arrival: datetime | None = None) -> Message:
     in for a missing or broken Date header. Never raises."""
     arrival = arrival or datetime.now(UTC)
     synthetic = synthetic_message_id(raw)
-    if not raw.strip():
+    if not raw or raw.isspace():  # not raw.strip(): that copies the message
         return Message(message_id=synthetic, synthetic_id=True, date=arrival,
                        date_flagged=True, unreadable="empty message", size=len(raw))
     truncated = len(raw) > MAX_PARSE_BYTES
     try:
-        readable, repair = repair_header_block(raw[:MAX_PARSE_BYTES])
-        parsed = mailparser.parse_from_bytes(readable)
+        mime, repair = _read_mime(raw)
+        # mail-parser raises on two kinds of damage that leave the rest readable.
+        set_aside = _set_aside_start_boundary_defects(mime)
+        defused = _defuse_broken_encoded_words(mime)
+        parsed = mailparser.MailParser(mime)
         message = _build(parsed, raw, arrival, synthetic, truncated)
-        if repair:
-            message = dataclasses.replace(message, defects=(*message.defects, repair))
+        notes = tuple(n for n in (set_aside, defused, repair) if n)
+        if notes:
+            message = dataclasses.replace(message, defects=(*message.defects, *notes))
         return message
+    except RecursionError:
+        reason = "MIME parts nested too deeply to read (a malformed or hostile message)"
     except Exception as exc:  # noqa: BLE001 - a broken message must never stop ingest
         reason = f"cannot parse the MIME structure ({type(exc).__name__}: {_short(str(exc))})"
-        log.debug("unreadable message %s: %s", synthetic, reason)
-        return Message(message_id=synthetic, synthetic_id=True, date=arrival,
-                       date_flagged=True, unreadable=reason, size=len(raw))
+    log.debug("unreadable message %s: %s", synthetic, reason)
+    return Message(message_id=synthetic, synthetic_id=True, date=arrival,
+                   date_flagged=True, unreadable=reason, size=len(raw))
+
+
+def _read_mime(raw: bytes) -> tuple[email.message.Message, str | None]:
+    """The MIME tree of the first MAX_PARSE_BYTES of ``raw``, its header block
+    repaired (see repair_header_block), and the repair made.
+
+    The parser is fed in pieces: given the whole message at once it holds copies
+    of it as text (about nine times its size at the peak), fed it holds about three.
+    """
+    view = memoryview(raw)[:MAX_PARSE_BYTES]
+    head, repair = repair_header_block(bytes(view[:_HEADER_SCAN_BYTES]))
+    parser = email.feedparser.BytesFeedParser()
+    parser.feed(head)
+    for start in range(_HEADER_SCAN_BYTES, len(view), _FEED_BYTES):
+        parser.feed(bytes(view[start : start + _FEED_BYTES]))
+    return parser.close(), repair
 
 
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
 _HEADER_SCAN_BYTES = 64 * 1024
+
+
+def _set_aside_start_boundary_defects(mime: email.message.Message) -> str | None:
+    """Take the "start boundary not found" defects out of the parts; return that
+    defect's name when there were any.
+
+    On that defect mail-parser (4.8) looks for lost parts in the top-level epilogue,
+    and raises when there is none, as in a message cut inside a nested multipart:
+    the sender and subject would be lost with it. Those parts are not read here
+    anyway (the text comes from the parts the standard parser found).
+    """
+    found = False
+    for part in mime.walk():
+        kept = [d for d in part.defects
+                if not isinstance(d, email.errors.StartBoundaryNotFoundDefect)]
+        found = found or len(kept) < len(part.defects)
+        part.defects[:] = kept
+    return "StartBoundaryNotFoundDefect" if found else None
+
+
+_ADDRESS_HEADERS = ("from", "sender", "reply-to", "to", "cc", "bcc", "delivered-to")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _defuse_broken_encoded_words(mime: email.message.Message) -> str | None:
+    """Keep as plain text the encoded words of address headers that cannot be decoded
+    (damaged base64, as in "=?utf-8?b?TWFy`MOt?="); return a note when there were any.
+
+    mail-parser (4.8) raises on such a word in a display name, and the message
+    would lose its sender with it.
+    """
+    fixed = []
+    for name in _ADDRESS_HEADERS:
+        values = [str(v) for v in mime.get_all(name, [])]
+        defused = [_ENCODED_WORD.sub(_plain_if_broken, v) for v in values]
+        if defused != values:
+            del mime[name]
+            for value in defused:
+                mime[name] = value
+            fixed.append(name)
+    return f"undecodable encoded words kept as text in {', '.join(fixed)}" if fixed else None
+
+
+def _plain_if_broken(word: re.Match[str]) -> str:
+    try:
+        email.header.decode_header(word.group())
+    except email.errors.HeaderParseError:
+        return word.group()[2:-2]  # without "=?" and "?=" it is no longer an encoded word
+    return word.group()
 
 
 def repair_header_block(raw: bytes) -> tuple[bytes, str | None]:
@@ -112,6 +196,10 @@ def _build(
     defects = tuple(_defects(parsed)) + tuple(text_notes)
     if truncated:
         defects += (f"message larger than {MAX_PARSE_BYTES} bytes: only the start was read",)
+    subject = _clean_header_text(parsed.subject)
+    if len(subject) > MAX_SUBJECT_CHARS:
+        subject = subject[:MAX_SUBJECT_CHARS]
+        defects += (f"subject longer than {MAX_SUBJECT_CHARS} characters: cut",)
     message = Message(
         message_id=message_id or synthetic,
         synthetic_id=message_id is None,
@@ -124,7 +212,7 @@ def _build(
         reply_to=_addresses(parsed.reply_to),
         date=date or arrival,
         date_flagged=date is None,
-        subject=_clean_header_text(parsed.subject),
+        subject=subject,
         body=split.body,
         quoted=split.quoted,
         signature=split.signature,
@@ -218,7 +306,9 @@ def _body_text(msg: email.message.Message) -> tuple[str, list[str]]:
         (html if part.get_content_subtype() == "html" else plain).append(text)
     if plain:
         return "\n\n".join(plain), notes
-    return "\n\n".join(html_to_text(h) for h in html), notes
+    if any(len(h) > MAX_HTML_CHARS for h in html):
+        notes.append(f"HTML longer than {MAX_HTML_CHARS} characters: only the start was read")
+    return "\n\n".join(html_to_text(h[:MAX_HTML_CHARS]) for h in html), notes
 
 
 def _text_parts(msg: email.message.Message) -> list[email.message.Message]:
@@ -234,16 +324,23 @@ def _text_parts(msg: email.message.Message) -> list[email.message.Message]:
                     children = children[:1]  # the human-readable notice only
                 stack[0:0] = [c for c in children if isinstance(c, email.message.Message)]
             continue
-        if part.get_content_maintype() != "text" or part.get_content_disposition() == "attachment":
+        if part.get_content_disposition() == "attachment" or part.get_filename():
             continue
-        if part.get_filename() or part.get_content_subtype() not in ("plain", "html"):
+        if part.get_content_maintype() == "multipart":
+            # Its boundary never came (a cut or mislabelled message): the parser kept
+            # its text whole, which is what the sender wrote, read as plain text.
+            if part.get_payload():
+                found.append(part)
             continue
-        found.append(part)
+        if part.get_content_maintype() == "text" and part.get_content_subtype() in (
+                "plain", "html"):
+            found.append(part)
     return found
 
 
 _UTF8_FIRST = {None, "us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "latin-1", "latin1",
                "iso-8859-15", "windows-1252", "cp1252"}
+_UTF16_BOMS = (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE)
 
 
 def decode_part(part: email.message.Message) -> tuple[str, str | None]:
@@ -260,14 +357,27 @@ def decode_part(part: email.message.Message) -> tuple[str, str | None]:
     if not isinstance(payload, bytes):
         return "", None
     declared = (part.get_content_charset() or "").lower() or None
-    order = (["utf-8", declared] if declared in _UTF8_FIRST else [declared, "utf-8"])
+    label = declared
+    if declared in ("utf-16", "utf16") and not payload.startswith(_UTF16_BOMS):
+        label = _utf16_order(payload)
+    order = (["utf-8", label] if label in _UTF8_FIRST else [label, "utf-8"])
     for charset in [c for c in order if c]:
         try:
             return payload.decode(charset), None
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # ValueError: codecs such as "undefined", "idna"
             continue
     note = f"text declared as {declared or 'no charset'} decoded as windows-1252"
     return payload.decode("cp1252", errors="replace"), note
+
+
+def _utf16_order(payload: bytes) -> str | None:
+    """The byte order of UTF-16 text without a byte-order mark, from where the zero
+    bytes of Latin-script text fall (big-endian, RFC 2781's default, when even); None
+    when there are none, which is 8-bit text under a wrong label, not UTF-16."""
+    even, odd = payload[0::2].count(0), payload[1::2].count(0)
+    if not even and not odd:
+        return None
+    return "utf-16-be" if even >= odd else "utf-16-le"
 
 
 # --- automated mail ---------------------------------------------------------
