@@ -33,12 +33,11 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-import pytest
 from conftest import REPO, make_maildir
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mailfactory import POOL, huge_message, render, special_emails, varied_emails
-from test_parsing import CPYTHON_FILES
+from test_parsing import cpython_files
 
 from triage.classify import MessageClassifier
 from triage.cli import main
@@ -529,11 +528,9 @@ def test_broken_mail_goes_through_the_whole_path_and_is_recorded(tmp_path: Path)
     assert len(str(rows["html-3mb"]["body"])) > MAX_TEXT_CHARS // 2
 
 
-@pytest.mark.skipif(not CPYTHON_FILES, reason="this Python ships no email test files "
-                    "(Debian: the libpython3.X-testsuite package)")
 def test_cpython_email_test_files_go_through_the_whole_path(tmp_path: Path) -> None:
     rows = run_corpus(tmp_path, [(f"cpython-{path.name}", "INBOX", path.read_bytes())
-                                 for path in CPYTHON_FILES])
+                                 for path in cpython_files()])
     assert sum(r["kind"] == "client" for r in rows.values()) > 30
     images = [name for name in rows if name.endswith((".png", ".gif", ".jpg"))]
     assert images and all(rows[name]["kind"] == "unreadable" for name in images)

@@ -12,10 +12,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, Desk, Verdicts
+from conftest import mail as plain_mail
 from mailfactory import (
     QUOTE_MARK,
     SIGNATURE_MARK,
@@ -27,7 +30,9 @@ from mailfactory import (
 )
 
 from triage.cli import main
+from triage.message import Classification, Message
 from triage.parsing import synthetic_message_id
+from triage.store import Store
 
 
 def build(root: Path, count: int) -> tuple[list[Expected], dict[str, bytes]]:
@@ -243,3 +248,32 @@ def _assert_checkpoints_not_ahead(db_path: Path, root: Path) -> None:
         pass
     finally:
         db.close()
+
+
+class Fragile(Verdicts):
+    """A classifier that breaks on one message, as a bug in a library might."""
+
+    def classifications(self, messages: Sequence[Message]) -> list[Classification]:
+        if any("BOOM" in (m.subject or "") for m in messages):
+            raise ValueError("E088: text of length 2000000 exceeds maximum")
+        return super().classifications(messages)
+
+
+def test_a_message_that_breaks_the_classifier_is_recorded_and_the_rest_triaged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    desk = Desk(tmp_path)
+    when = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    for n in range(5):
+        subject = "BOOM" if n == 2 else f"Consulta {n}"
+        desk.deliver("INBOX", plain_mail(f"<m{n}@client.example>", when,
+                                         "bruno@client.example", "ana@agency.example",
+                                         subject, "¿Qué pasó con la web?"))
+    desk.verdicts = Fragile()
+    report = desk.run(when).report
+    assert (report.added, report.triaged, report.unreadable) == (5, 4, 1)
+    with Store(desk.config.store.path) as store:
+        rows = {r["message_id"]: r for r in store.iter_messages()}
+    assert rows["<m2@client.example>"]["kind"] == "unreadable"
+    assert "cannot be classified: ValueError: E088" in rows["<m2@client.example>"]["error"]
+    assert all(rows[f"<m{n}@client.example>"]["category"] for n in (0, 1, 3, 4))
+    assert "INBOX UID 3 cannot be classified" in caplog.text

@@ -131,9 +131,16 @@ def ingest_folder(
         if classifier is not None:
             clients = [i for i, item in enumerate(items)
                        if new[i] and item.kind is Kind.CLIENT]
-            verdicts = classifier.classifications([items[i].message for i in clients])
-            for i, verdict in zip(clients, verdicts, strict=True):
-                items[i] = replace(items[i], classification=verdict)
+            for i, verdict in zip(clients, _classify(classifier, [items[i] for i in clients]),
+                                  strict=True):
+                if isinstance(verdict, str):
+                    report.unreadable += 1
+                    log.warning("%s UID %d cannot be classified: %s", folder, items[i].uid,
+                                verdict)
+                    items[i] = replace(items[i], kind=Kind.UNREADABLE, message=replace(
+                        items[i].message, unreadable=f"cannot be classified: {verdict}"))
+                else:
+                    items[i] = replace(items[i], classification=verdict)
         report.added += store.save_batch(folder, uidvalidity, items, last_uid=max(batch))
         for item, is_new in zip(items, new, strict=True):
             if is_new and item.classification is not None:
@@ -143,6 +150,22 @@ def ingest_folder(
         if progress:
             progress(len(batch))
     return report
+
+
+def _classify(classifier: Classifier, items: Sequence[Fetched]) -> list[Classification | str]:
+    """A verdict per item, or the reason it has none: a message that breaks the
+    classifier is recorded with the reason, and the rest of its batch is classified."""
+    try:
+        return list(classifier.classifications([item.message for item in items]))
+    except Exception:  # noqa: BLE001, S110 - one at a time below finds the message
+        pass
+    verdicts: list[Classification | str] = []
+    for item in items:
+        try:
+            verdicts.extend(classifier.classifications([item.message]))
+        except Exception as exc:  # noqa: BLE001 - one message must not stop the service
+            verdicts.append(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+    return verdicts
 
 
 def _new_items(store: Store, items: Sequence[Fetched]) -> list[bool]:
