@@ -1,0 +1,462 @@
+"""Security: no secret or client text leaks out, no bad certificate is trusted, and
+nothing a client writes reaches a draft's headers or the digest's markup.
+
+The leak tests run ``triage run --once`` as a subprocess against the test Dovecot
+and aiosmtpd, with every log the command line allows (-v sets the root logger to
+DEBUG, so imapclient's IMAP traffic, asyncio and the rest log too), and look for
+the passwords (as they are, escaped, and in base64, the form AUTH PLAIN and AUTH
+LOGIN send) and for sentinel words of the clients' bodies in everything the run
+printed and every file it wrote, except the state database.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import Desk
+from dovecot import PASSWORD as IMAP_PASSWORD
+from dovecot import USER as IMAP_USER
+from dovecot import Dovecot
+from smtpserver import PASSWORD as SMTP_PASSWORD
+from smtpserver import USER as SMTP_USER
+from smtpserver import SmtpServer, make_expired_certificate
+from test_imap import imap_config, wait_until
+
+from triage.config import load_config
+from triage.errors import MailboxConnectionError
+from triage.mailbox import ImapMailbox
+from triage.outbox import SendError, send
+
+MADRID = ZoneInfo("Europe/Madrid")
+# Words of the clients' bodies that must never be printed or logged.
+SENTINELS = ("mimsyborogove", "frumiousbandersnatch")
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    server = Dovecot()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+# --- secrets and client text in what a run prints and writes ---------------------
+
+
+def base64_forms(secret: bytes) -> set[str]:
+    """How ``secret`` looks inside any base64 text: at each of the three byte
+    alignments, the characters that encode only bytes of the secret."""
+    forms = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + secret).decode()
+        first = 0 if shift == 0 else 1  # the first group made of the secret alone
+        last = (shift + len(secret)) // 3  # groups before this one are complete
+        forms.add(encoded[4 * first:4 * last])
+    return forms
+
+
+def secret_forms(password: str, user: str) -> set[str]:
+    """The password as it is, escaped as in a bytes repr or JSON, and in base64
+    (alone, as AUTH LOGIN sends it, and inside AUTH PLAIN's "\\0user\\0password")."""
+    raw = password.encode()
+    plain = base64.b64encode(b"\0" + user.encode() + b"\0" + raw).decode()
+    return {password, repr(raw)[2:-1], password.encode("unicode_escape").decode(),
+            base64.b64encode(raw).decode(), plain, *base64_forms(raw)}
+
+
+FORBIDDEN = (secret_forms(IMAP_PASSWORD, IMAP_USER) | secret_forms(SMTP_PASSWORD, SMTP_USER)
+             | set(SENTINELS))
+
+
+def test_the_forbidden_forms_include_auth_plain_and_login() -> None:
+    login = base64.b64encode(SMTP_PASSWORD.encode()).decode()
+    plain = base64.b64encode(f"\0{SMTP_USER}\0{SMTP_PASSWORD}".encode()).decode()
+    # Inside a longer base64 text, at any offset, a form is found.
+    for prefix in (b"", b"x", b"xy"):
+        embedded = base64.b64encode(prefix + SMTP_PASSWORD.encode() + b"tail").decode()
+        assert any(form in embedded for form in base64_forms(SMTP_PASSWORD.encode()))
+    assert {login, plain} <= FORBIDDEN
+
+
+def client_mail(n: int, body: str, subject: str = "", when: datetime | None = None) -> bytes:
+    message = EmailMessage()
+    message["From"] = f"Marta Gil <marta{n}@bodega.example>"
+    message["To"] = "Ana Ruiz <ana@agency.example>"
+    message["Subject"] = subject or f"Consulta {n}"
+    message["Date"] = format_datetime(when or datetime.now(UTC))
+    message["Message-ID"] = make_msgid(f"c{n}", domain="bodega.example")
+    message.set_content(body)
+    return bytes(message)
+
+
+def client_messages() -> list[bytes]:
+    """A threat of a lawyer just now (an alert) and a fault of last week (a draft
+    due now, which quotes it)."""
+    return [client_mail(1, "La web está caída desde las ocho; mimsyborogove. Si no lo "
+                           "arregláis hoy hablará mi abogado."),
+            client_mail(2, "Nadie nos avisó del corte de correo de anoche. Perdimos pedidos "
+                           "de clientes toda la noche y nadie nos dijo nada del "
+                           "mantenimiento. Es inaceptable. frumiousbandersnatch",
+                        when=datetime.now(UTC) - timedelta(days=5))]
+
+
+class Run:
+    """One ``triage`` command in a subprocess: its output, and the files it wrote
+    under ``root`` (HOME, the temporary and the working folder are there too, so
+    that caches are seen), the state database aside."""
+
+    def __init__(self, root: Path, args: list[str], env: dict[str, str]) -> None:
+        for sub in ("home", "tmp", "cwd"):
+            (root / "run" / sub).mkdir(parents=True, exist_ok=True)
+        before = files_under(root)
+        done = subprocess.run(  # noqa: S603 - the test's own command line
+            [sys.executable, "-m", "triage", *args], cwd=root / "run" / "cwd",
+            capture_output=True, text=True, timeout=300, check=False,
+            env={**os.environ, "HOME": str(root / "run" / "home"),
+                 "TMPDIR": str(root / "run" / "tmp"), "PYTHONASYNCIODEBUG": "1",
+                 "PYTHONDEVMODE": "1", **env})
+        self.code, self.stdout, self.stderr = done.returncode, done.stdout, done.stderr
+        self.written = {path: path.read_bytes().decode("utf-8", "replace")
+                        for path, stamp in files_under(root).items()
+                        if before.get(path) != stamp and not path.name.startswith("triage.db")}
+
+    @property
+    def last_line(self) -> str:
+        return self.stderr.strip().splitlines()[-1]
+
+    def assert_no_leak(self, *secrets: tuple[str, str]) -> None:
+        """No password (nor ``secrets``, as (password, user)), no sentinel, no
+        traceback, anywhere."""
+        forbidden = FORBIDDEN.union(*(secret_forms(s, u) for s, u in secrets))
+        for where, text in [("stdout", self.stdout), ("stderr", self.stderr),
+                            *self.written.items()]:
+            found = sorted(form for form in forbidden if form in text)
+            assert found == [], f"{where}: {found}\n{text}"
+        assert "Traceback" not in self.stderr, self.stderr
+
+
+def files_under(root: Path) -> dict[Path, tuple[int, int]]:
+    return {path: (path.stat().st_mtime_ns, path.stat().st_size)
+            for path in root.rglob("*") if path.is_file()}
+
+
+LOUD = ["-v"]  # the most the command line logs: the root logger at DEBUG
+
+
+def full_config(tmp_path: Path, dovecot: Dovecot, smtp: SmtpServer, extra: str = "") -> Path:
+    """IMAP with TLS, SMTP with STARTTLS and login, the digest due now, alerts on."""
+    path = imap_config(tmp_path, dovecot)
+    now = datetime.now(MADRID)
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[now.weekday()]
+    path.write_text(path.read_text()
+                    + smtp.config(login=True)
+                    + f'\n[digest]\nsend = true\nweekday = "{day}"\ntime = "{now:%H:%M}"\n'
+                    + '\n[alerts]\nenabled = true\n' + extra, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_full_run_logs_no_password_and_no_client_text(
+        tmp_path: Path, dovecot: Dovecot, log_format: str) -> None:
+    dovecot.append("INBOX", client_messages())
+    with SmtpServer(tmp_path, "starttls", login=True) as smtp:
+        config = full_config(tmp_path, dovecot, smtp)
+        run = Run(tmp_path, ["run", "--once", *LOUD, "--log-format", log_format,
+                             "--config", str(config)],
+                  {"TRIAGE_TEST_IMAP_PASSWORD": IMAP_PASSWORD,
+                   "TRIAGE_TEST_SMTP_PASSWORD": SMTP_PASSWORD})
+    assert run.code == 0, run.stderr
+    assert "1 appended to Drafts" in run.stdout, run.stdout + run.stderr
+    assert "1 digests and 1 alerts sent" in run.stdout
+    assert len(smtp.received) == 2
+    # It said all it can: the IMAP commands (the LOGIN too), imapclient, asyncio.
+    assert "LOGIN" in run.stderr
+    assert all(name in run.stderr
+               for name in ("imapclient.imaplib", "imapclient.imapclient", "asyncio"))
+    run.assert_no_leak()
+    # The digest and the alert name clients and subjects, never what they wrote.
+    assert not any(word in message.as_string() for _, message in smtp.received
+                   for word in SENTINELS)
+
+
+def test_wrong_passwords_are_never_shown(tmp_path: Path, dovecot: Dovecot) -> None:
+    dovecot.append("INBOX", client_messages())
+    wrong_imap, wrong_smtp = "wr0ng-IMAP-secret-771", "wr0ng-SMTP-secret-772"
+    with SmtpServer(tmp_path, "starttls", login=True) as smtp:
+        config = full_config(tmp_path, dovecot, smtp)
+        refused = Run(tmp_path, ["run", "--once", *LOUD, "--log-format", "json",
+                                 "--config", str(config)],
+                      {"TRIAGE_TEST_IMAP_PASSWORD": wrong_imap,
+                       "TRIAGE_TEST_SMTP_PASSWORD": wrong_smtp})
+        smtp_refused = Run(tmp_path, ["run", "--once", *LOUD, "--config", str(config)],
+                           {"TRIAGE_TEST_IMAP_PASSWORD": IMAP_PASSWORD,
+                            "TRIAGE_TEST_SMTP_PASSWORD": wrong_smtp})
+    assert refused.code == 77
+    assert refused.last_line.startswith("triage: error: the IMAP server localhost refused "
+                                        "the login")
+    refused.assert_no_leak((wrong_imap, IMAP_USER), (wrong_smtp, SMTP_USER))
+    # The mailbox is read; the digest and the alert are refused, and said so.
+    assert smtp_refused.code == 0, smtp_refused.stderr
+    assert "0 digests and 0 alerts sent, 2 not sent (see the log)" in smtp_refused.stdout
+    assert smtp_refused.stderr.count("refused the login of triage") == 2
+    smtp_refused.assert_no_leak((wrong_imap, IMAP_USER), (wrong_smtp, SMTP_USER))
+    assert smtp.received == []
+
+
+@pytest.mark.parametrize("status", [0, 3])
+def test_what_a_password_command_prints_on_stderr_is_never_shown(
+        tmp_path: Path, dovecot: Dovecot, status: int) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text(IMAP_PASSWORD + "\n", encoding="utf-8")
+    script = tmp_path / "password.sh"
+    script.write_text(f'cat "{secret}"\necho "debug: the password is $(cat {secret})" >&2\n'
+                      f"exit {status}\n", encoding="utf-8")
+    config = imap_config(tmp_path, dovecot)
+    config.write_text(config.read_text().replace(
+        'password_env = "TRIAGE_TEST_IMAP_PASSWORD"',
+        f'password_command = "/bin/sh {script}"'), encoding="utf-8")
+    dovecot.append("INBOX", client_messages())
+    run = Run(tmp_path, ["run", "--once", *LOUD, "--config", str(config)], {})
+    if status == 0:
+        assert run.code == 0, run.stderr
+        assert "2 new messages stored" in run.stdout
+    else:
+        assert run.code == 78
+        assert run.last_line == ("triage: error: no password for the IMAP login "
+                                 f"{IMAP_USER}@localhost: the password command exited with 3")
+    run.assert_no_leak()
+
+
+def test_a_state_database_that_cannot_be_created_is_one_line(
+        tmp_path: Path, dovecot: Dovecot) -> None:
+    (tmp_path / "state").write_text("a file where the store's folder should be")
+    config = imap_config(tmp_path, dovecot)
+    run = Run(tmp_path, ["run", "--once", *LOUD, "--config", str(config)],
+              {"TRIAGE_TEST_IMAP_PASSWORD": IMAP_PASSWORD})
+    assert run.code == 1
+    assert run.last_line.startswith(
+        f"triage: error: cannot create the state database {tmp_path}/state/triage.db")
+    assert run.last_line.endswith("check [store] path")
+    run.assert_no_leak()
+
+
+class CuttingProxy:
+    """A TCP proxy of the test's own to a server on loopback that drops the
+    connection in the middle of what the server sends, right after ``cut_after``."""
+
+    def __init__(self, port: int, cut_after: bytes) -> None:
+        self.upstream = port
+        self.cut_after = cut_after
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.cuts = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.upstream))
+            threading.Thread(target=self._pump, args=(client, server, False),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, True),
+                             daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, watch: bool) -> None:
+        seen = b""
+        try:
+            while data := source.recv(65536):
+                seen += data
+                at = seen.find(self.cut_after) if watch else -1
+                if at < 0:
+                    target.sendall(data)
+                    continue
+                # Send up to the end of cut_after, then drop both sides.
+                target.sendall(data[:len(data) - (len(seen) - at - len(self.cut_after))])
+                self.cuts += 1
+                break
+        except OSError:
+            pass
+        for sock in (source, target):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_connection_cut_in_the_middle_of_a_message_is_one_line(
+        tmp_path: Path, dovecot: Dovecot) -> None:
+    dovecot.append("INBOX", client_messages())
+    proxy = CuttingProxy(dovecot.port, SENTINELS[0].encode())
+    try:
+        config = imap_config(tmp_path, dovecot, host="127.0.0.1", scheme="imap",
+                             extra='tls = "none"')
+        config.write_text(config.read_text().replace(f":{dovecot.port}", f":{proxy.port}"),
+                          encoding="utf-8")
+        run = Run(tmp_path, ["run", "--once", *LOUD, "--config", str(config)],
+                  {"TRIAGE_TEST_IMAP_PASSWORD": IMAP_PASSWORD})
+    finally:
+        proxy.close()
+    assert proxy.cuts == 1
+    assert run.code == 1
+    assert run.last_line.startswith(f"triage: error: IMAP connection failed (127.0.0.1:"
+                                    f"{proxy.port})")
+    run.assert_no_leak()
+
+
+# --- certificates: refused before any login ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def expired(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(ca.pem, cert.pem, key.pem): a certificate for localhost whose only fault is
+    that it expired (it checks out against the CA when dates are not checked)."""
+    ca, cert, key = make_expired_certificate(tmp_path_factory.mktemp("expired"))
+    timeless = subprocess.run(
+        ["openssl", "verify", "-no_check_time", "-CAfile", str(ca), str(cert)],
+        capture_output=True, text=True, check=False)
+    assert timeless.returncode == 0, timeless.stderr
+    return ca, cert, key
+
+
+def refusal(exc: pytest.ExceptionInfo[BaseException]) -> str:
+    message = str(exc.value)
+    assert "\n" not in message
+    return message
+
+
+def assert_no_imap_login(dovecot: Dovecot, refusals: int) -> None:
+    """Dovecot's log shows ``refusals`` TLS handshakes the client broke off, and no
+    login, nor any attempt at one."""
+    assert wait_until(lambda: dovecot.log().count("TLS handshaking") >= refusals, 10), \
+        dovecot.log()
+    log = dovecot.log()
+    sessions = [line for line in log.splitlines() if "imap-login" in line]
+    assert all("no auth attempts" in line for line in sessions), log
+    assert "Login:" not in log and IMAP_PASSWORD not in log
+
+
+def test_an_expired_imap_certificate_is_refused_before_login(
+        tmp_path: Path, expired: tuple[Path, Path, Path]) -> None:
+    ca, cert, key = expired
+    server = Dovecot(certificate=(cert, key), ca=ca)
+    server.start()
+    try:
+        for options in ({}, {"scheme": "imap", "extra": 'tls = "starttls"'}):
+            config = load_config(imap_config(tmp_path, server, **options))
+            with pytest.raises(MailboxConnectionError) as exc:
+                ImapMailbox(config.mailbox, IMAP_PASSWORD)
+            assert refusal(exc).startswith("the TLS certificate of localhost was refused "
+                                           "(certificate has expired)")
+        assert_no_imap_login(server, 2)
+    finally:
+        server.remove()
+
+
+def test_a_self_signed_imap_certificate_is_refused_over_starttls_too(
+        tmp_path: Path, dovecot: Dovecot) -> None:
+    path = imap_config(tmp_path, dovecot, scheme="imap", extra='tls = "starttls"')
+    path.write_text(path.read_text().replace(f'ca_file = "{dovecot.ca_file}"', ""))
+    with pytest.raises(MailboxConnectionError) as exc:
+        ImapMailbox(load_config(path).mailbox, IMAP_PASSWORD)
+    assert "(self-signed certificate)" in refusal(exc)
+    assert "set [mailbox] ca_file to its certificate" in refusal(exc)
+    assert_no_imap_login(dovecot, 1)
+
+
+def smtp_refusal(tmp_path: Path, server: SmtpServer, **options: object) -> str:
+    """The one-line refusal of ``send`` with a login configured; nothing reached the
+    server, not even the login."""
+    config = load_config(Desk(tmp_path, extra=server.config(login=True, **options))
+                         .config_path)  # type: ignore[arg-type]
+    assert config.smtp is not None
+    message = EmailMessage()
+    message["To"] = "ana@agency.example"
+    message.set_content("mimsyborogove")
+    with pytest.raises(SendError) as exc:
+        send(config.smtp, message)
+    assert server.logins == [] and server.received == []
+    return refusal(exc)
+
+
+@pytest.mark.parametrize("mode", ["starttls", "implicit"])
+def test_an_expired_smtp_certificate_is_refused_before_login(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expired: tuple[Path, Path, Path],
+        mode: str) -> None:
+    monkeypatch.setenv("TRIAGE_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    with SmtpServer(tmp_path, mode, login=True, certificate=expired) as server:
+        message = smtp_refusal(tmp_path, server)
+    assert message.startswith("the TLS certificate of localhost was refused "
+                              "(certificate has expired)")
+
+
+def test_an_smtps_certificate_for_another_host_is_refused_before_login(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIAGE_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    with SmtpServer(tmp_path, "implicit", login=True) as server:
+        message = smtp_refusal(tmp_path, server, host="127.0.0.1")
+    assert message.startswith("the TLS certificate of 127.0.0.1 was refused (IP address "
+                              "mismatch, certificate is not valid for '127.0.0.1'.)")
+
+
+ADVICE_BUG = ("triage/mailbox.py refused_certificate advises setting ca_file for every "
+              "refusal, also where the CA is trusted and the date or the host name is wrong")
+
+
+@pytest.mark.xfail(strict=True, reason=ADVICE_BUG)
+@pytest.mark.parametrize("fault", ["expired", "host"])
+def test_the_advice_fits_the_fault_over_imap(
+        tmp_path: Path, expired: tuple[Path, Path, Path], fault: str) -> None:
+    ca, cert, key = expired
+    server = Dovecot(certificate=(cert, key), ca=ca) if fault == "expired" else Dovecot()
+    server.start()
+    try:
+        host = "127.0.0.1" if fault == "host" else "localhost"
+        config = load_config(imap_config(tmp_path, server, host=host))
+        with pytest.raises(MailboxConnectionError) as exc:
+            ImapMailbox(config.mailbox, IMAP_PASSWORD)
+    finally:
+        server.remove()
+    assert_fitting_advice(refusal(exc), fault, "mailbox")
+
+
+@pytest.mark.xfail(strict=True, reason=ADVICE_BUG)
+@pytest.mark.parametrize("fault", ["expired", "host"])
+def test_the_advice_fits_the_fault_over_smtp(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expired: tuple[Path, Path, Path],
+        fault: str) -> None:
+    monkeypatch.setenv("TRIAGE_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    certificate = expired if fault == "expired" else None
+    with SmtpServer(tmp_path, "starttls", login=True, certificate=certificate) as server:
+        message = smtp_refusal(tmp_path, server,
+                               host="127.0.0.1" if fault == "host" else "localhost")
+    assert_fitting_advice(message, fault, "smtp")
+
+
+def assert_fitting_advice(message: str, fault: str, table: str) -> None:
+    """An expired certificate is renewed on the server; a certificate for another
+    name needs the name it was issued for in the url; ca_file helps neither."""
+    if fault == "expired":
+        assert "renew the server's certificate" in message
+    else:
+        assert f"put in [{table}] url the host name the certificate was issued for" in message
+    assert "ca_file" not in message
