@@ -13,34 +13,45 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
+import json
 import os
+import re
 import socket
+import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import Desk
+from conftest import Desk, mail, make_maildir
 from dovecot import PASSWORD as IMAP_PASSWORD
 from dovecot import USER as IMAP_USER
 from dovecot import Dovecot
 from smtpserver import PASSWORD as SMTP_PASSWORD
 from smtpserver import USER as SMTP_USER
-from smtpserver import SmtpServer, make_expired_certificate
+from smtpserver import SmtpServer, make_certificate, make_expired_certificate
 from test_imap import imap_config, wait_until
 
-from triage.config import load_config
+from triage import digest
+from triage.config import Config, load_config
 from triage.errors import MailboxConnectionError
 from triage.mailbox import ImapMailbox
 from triage.outbox import SendError, send
+from triage.parsing import parse_message
+from triage.reports import Reporter
+from triage.store import Store
 
 MADRID = ZoneInfo("Europe/Madrid")
+AGENCY = "Ana Ruiz <ana@agency.example>"
 # Words of the clients' bodies that must never be printed or logged.
 SENTINELS = ("mimsyborogove", "frumiousbandersnatch")
 
@@ -71,12 +82,13 @@ def base64_forms(secret: bytes) -> set[str]:
 
 
 def secret_forms(password: str, user: str) -> set[str]:
-    """The password as it is, escaped as in a bytes repr or JSON, and in base64
-    (alone, as AUTH LOGIN sends it, and inside AUTH PLAIN's "\\0user\\0password")."""
+    """The password as it is, escaped as in a bytes repr, a str repr or JSON, and in
+    base64 (alone, as AUTH LOGIN sends it, and in AUTH PLAIN's "\\0user\\0password")."""
     raw = password.encode()
     plain = base64.b64encode(b"\0" + user.encode() + b"\0" + raw).decode()
     return {password, repr(raw)[2:-1], password.encode("unicode_escape").decode(),
-            base64.b64encode(raw).decode(), plain, *base64_forms(raw)}
+            json.dumps(password)[1:-1], base64.b64encode(raw).decode(), plain,
+            *base64_forms(raw)}
 
 
 FORBIDDEN = (secret_forms(IMAP_PASSWORD, IMAP_USER) | secret_forms(SMTP_PASSWORD, SMTP_USER)
@@ -93,26 +105,18 @@ def test_the_forbidden_forms_include_auth_plain_and_login() -> None:
     assert {login, plain} <= FORBIDDEN
 
 
-def client_mail(n: int, body: str, subject: str = "", when: datetime | None = None) -> bytes:
-    message = EmailMessage()
-    message["From"] = f"Marta Gil <marta{n}@bodega.example>"
-    message["To"] = "Ana Ruiz <ana@agency.example>"
-    message["Subject"] = subject or f"Consulta {n}"
-    message["Date"] = format_datetime(when or datetime.now(UTC))
-    message["Message-ID"] = make_msgid(f"c{n}", domain="bodega.example")
-    message.set_content(body)
-    return bytes(message)
-
-
 def client_messages() -> list[bytes]:
     """A threat of a lawyer just now (an alert) and a fault of last week (a draft
     due now, which quotes it)."""
-    return [client_mail(1, "La web está caída desde las ocho; mimsyborogove. Si no lo "
-                           "arregláis hoy hablará mi abogado."),
-            client_mail(2, "Nadie nos avisó del corte de correo de anoche. Perdimos pedidos "
-                           "de clientes toda la noche y nadie nos dijo nada del "
-                           "mantenimiento. Es inaceptable. frumiousbandersnatch",
-                        when=datetime.now(UTC) - timedelta(days=5))]
+    now = datetime.now(UTC)
+    return [mail("<c1@bodega.example>", now, "Marta Gil <marta@bodega.example>", AGENCY,
+                 "La web", "La web está caída desde las ocho; mimsyborogove. Si no lo "
+                 "arregláis hoy hablará mi abogado."),
+            mail("<c2@bodega.example>", now - timedelta(days=5),
+                 "Marta Gil <marta@bodega.example>", AGENCY, "Sin correo",
+                 "Nadie nos avisó del corte de correo de anoche. Perdimos pedidos de clientes "
+                 "toda la noche y nadie nos dijo nada del mantenimiento. Es inaceptable. "
+                 "frumiousbandersnatch")]
 
 
 class Run:
@@ -158,7 +162,7 @@ def files_under(root: Path) -> dict[Path, tuple[int, int]]:
 LOUD = ["-v"]  # the most the command line logs: the root logger at DEBUG
 
 
-def full_config(tmp_path: Path, dovecot: Dovecot, smtp: SmtpServer, extra: str = "") -> Path:
+def full_config(tmp_path: Path, dovecot: Dovecot, smtp: SmtpServer) -> Path:
     """IMAP with TLS, SMTP with STARTTLS and login, the digest due now, alerts on."""
     path = imap_config(tmp_path, dovecot)
     now = datetime.now(MADRID)
@@ -166,7 +170,7 @@ def full_config(tmp_path: Path, dovecot: Dovecot, smtp: SmtpServer, extra: str =
     path.write_text(path.read_text()
                     + smtp.config(login=True)
                     + f'\n[digest]\nsend = true\nweekday = "{day}"\ntime = "{now:%H:%M}"\n'
-                    + '\n[alerts]\nenabled = true\n' + extra, encoding="utf-8")
+                    + '\n[alerts]\nenabled = true\n', encoding="utf-8")
     return path
 
 
@@ -243,11 +247,10 @@ def test_what_a_password_command_prints_on_stderr_is_never_shown(
 
 
 def test_a_state_database_that_cannot_be_created_is_one_line(
-        tmp_path: Path, dovecot: Dovecot) -> None:
+        tmp_path: Path, write_config: Callable[..., Path]) -> None:
+    make_maildir(tmp_path / "Maildir")
     (tmp_path / "state").write_text("a file where the store's folder should be")
-    config = imap_config(tmp_path, dovecot)
-    run = Run(tmp_path, ["run", "--once", *LOUD, "--config", str(config)],
-              {"TRIAGE_TEST_IMAP_PASSWORD": IMAP_PASSWORD})
+    run = Run(tmp_path, ["run", "--once", *LOUD, "--config", str(write_config())], {})
     assert run.code == 1
     assert run.last_line.startswith(
         f"triage: error: cannot create the state database {tmp_path}/state/triage.db")
@@ -383,15 +386,15 @@ def test_a_self_signed_imap_certificate_is_refused_over_starttls_too(
     assert_no_imap_login(dovecot, 1)
 
 
-def smtp_refusal(tmp_path: Path, server: SmtpServer, **options: object) -> str:
+def smtp_refusal(tmp_path: Path, server: SmtpServer, host: str = "localhost") -> str:
     """The one-line refusal of ``send`` with a login configured; nothing reached the
     server, not even the login."""
-    config = load_config(Desk(tmp_path, extra=server.config(login=True, **options))
-                         .config_path)  # type: ignore[arg-type]
+    config = load_config(Desk(tmp_path, extra=server.config(host=host, login=True))
+                         .config_path)
     assert config.smtp is not None
     message = EmailMessage()
     message["To"] = "ana@agency.example"
-    message.set_content("mimsyborogove")
+    message.set_content("figures")
     with pytest.raises(SendError) as exc:
         send(config.smtp, message)
     assert server.logins == [] and server.received == []
@@ -422,7 +425,7 @@ ADVICE_BUG = ("triage/mailbox.py refused_certificate advises setting ca_file for
               "refusal, also where the CA is trusted and the date or the host name is wrong")
 
 
-@pytest.mark.xfail(strict=True, reason=ADVICE_BUG)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ADVICE_BUG)
 @pytest.mark.parametrize("fault", ["expired", "host"])
 def test_the_advice_fits_the_fault_over_imap(
         tmp_path: Path, expired: tuple[Path, Path, Path], fault: str) -> None:
@@ -439,7 +442,7 @@ def test_the_advice_fits_the_fault_over_imap(
     assert_fitting_advice(refusal(exc), fault, "mailbox")
 
 
-@pytest.mark.xfail(strict=True, reason=ADVICE_BUG)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ADVICE_BUG)
 @pytest.mark.parametrize("fault", ["expired", "host"])
 def test_the_advice_fits_the_fault_over_smtp(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expired: tuple[Path, Path, Path],
@@ -460,3 +463,260 @@ def assert_fitting_advice(message: str, fault: str, table: str) -> None:
     else:
         assert f"put in [{table}] url the host name the certificate was issued for" in message
     assert "ca_file" not in message
+
+
+# --- client text in a draft's headers, the digest's markup and an alert ------------
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=MADRID)
+EVIL = "x@evil.example"
+
+
+def encoded(text: str, encoding: str = "b") -> str:
+    """``text`` as an RFC 2047 encoded-word, as a client's mail program may send it."""
+    if encoding == "b":
+        return f"=?utf-8?b?{base64.b64encode(text.encode()).decode()}?="
+    return "=?utf-8?q?" + "".join(f"={b:02x}" for b in text.encode()) + "?="
+
+
+def raw_mail(headers: dict[str, str], message_id: str = "<m1@bodega.example>") -> bytes:
+    """A client's message with these headers, written as they are (no encoding)."""
+    fields = {"From": "Marta Gil <marta@bodega.example>", "To": "Ana <ana@agency.example>",
+              "Subject": "Sin correo", "Date": "Mon, 23 Nov 2026 08:00:00 +0100",
+              "Message-ID": message_id, **headers}
+    head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
+    return (head + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            "El correo no funciona desde ayer.\r\n").encode()
+
+
+INJECTED = f"\r\nBcc: {EVIL}"
+# Each attack: the client's headers, and the one address the draft must go to.
+ATTACKS = {
+    "subject decoding to a line break": (
+        {"Subject": encoded("Hola" + INJECTED)}, "marta@bodega.example"),
+    "subject encoded twice": (
+        {"Subject": encoded(encoded("Hola" + INJECTED))}, "marta@bodega.example"),
+    "display name decoding to a line break": (
+        {"From": f"{encoded('Marta' + INJECTED)} <marta@bodega.example>"},
+        "marta@bodega.example"),
+    "quoted display name decoding to a line break": (
+        {"From": f'"{encoded("Marta" + INJECTED, "q")}" <marta@bodega.example>'},
+        "marta@bodega.example"),
+    "display name with quotes, commas and an address": (
+        {"From": r'"Gil, Marta \"MG\" <x@evil.example>, y@evil.example" '
+                 "<marta@bodega.example>"}, "marta@bodega.example"),
+    "unicode line separators": (
+        {"From": encoded(f"Marta\u2028Bcc: {EVIL}") + " <marta@bodega.example>",
+         "Subject": encoded(f"Hola\u2028Bcc: {EVIL}\x85Cc: {EVIL}\u2029X-A: 1")},
+        "marta@bodega.example"),
+    "several reply-to addresses": (
+        {"Reply-To": "recepcion@bodega.example, x@evil.example, y@evil.example"},
+        "recepcion@bodega.example"),
+    "reply-to group": (
+        {"Reply-To": "Equipo: recepcion@bodega.example, x@evil.example;"},
+        "recepcion@bodega.example"),
+    "reply-to name decoding to a line break": (
+        {"Reply-To": f"{encoded('R' + INJECTED)} <recepcion@bodega.example>"},
+        "recepcion@bodega.example"),
+    "references decoding to a line break": (
+        {"References": "<a@bodega.example> <" + encoded("r" + INJECTED, "q")
+                       + "@bodega.example>"}, "marta@bodega.example"),
+    "message-id folded over a line break": (
+        {"Message-ID": f"<m1@bodega.example>\r\n Bcc: {EVIL}"}, "marta@bodega.example"),
+    "folded references with hundreds of ids": (
+        {"References": "\r\n ".join(f"<r{n}@bodega.example>" for n in range(500)),
+         "In-Reply-To": "<r499@bodega.example>"}, "marta@bodega.example"),
+}
+DRAFT_HEADERS = {"From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+                 "X-Triage-Category", "X-Triage-Hostility", "X-Triage-Draft", "MIME-Version",
+                 "Content-Type", "Content-Transfer-Encoding"}
+
+
+def draft_for(tmp_path: Path, raw: bytes) -> tuple[bytes, EmailMessage]:
+    """The one draft the service appends for ``raw`` (a genuine fault: due at once),
+    as the bytes in Drafts and re-parsed."""
+    desk = Desk(tmp_path)
+    desk.verdicts.by_id[parse_message(raw).message_id] = ("genuine_fault", 2, "es")
+    desk.deliver("INBOX", raw)
+    desk.run(NOW)
+    assert [p["state"] for p in desk.plans()] == ["appended"], desk.plans()
+    (path,) = (desk.root / ".Drafts" / "cur").iterdir()
+    (draft,) = desk.drafts()
+    return path.read_bytes(), draft
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_client_headers_cannot_add_a_header_or_a_recipient_to_a_draft(
+        tmp_path: Path, attack: str) -> None:
+    headers, recipient = ATTACKS[attack]
+    raw, draft = draft_for(tmp_path, raw_mail(headers))
+    assert_only_draft_headers(raw, draft)
+    (to,) = draft["To"].addresses
+    assert to.addr_spec == recipient
+    assert len(draft["References"].split()) <= 11
+    assert draft["In-Reply-To"] == "<m1@bodega.example>"
+
+
+def assert_only_draft_headers(raw: bytes, draft: EmailMessage) -> None:
+    """The draft has the headers triage writes, each once and on its own line."""
+    assert sorted(draft.keys()) == sorted(DRAFT_HEADERS)
+    for name, value in draft.items():
+        assert not any(ch in str(value) for ch in "\r\n\x85\u2028\u2029"), (name, value)
+    # In the bytes themselves, every line of the header block is one of those
+    # headers or the continuation of one.
+    for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        assert line[:1] in (b" ", b"\t") or line.split(b":", 1)[0].decode() in DRAFT_HEADERS
+
+
+def test_a_message_id_that_decodes_to_a_line_break_stays_in_one_header(
+        tmp_path: Path) -> None:
+    message_id = "<" + encoded("m" + INJECTED, "q") + "@bodega.example>"
+    raw, draft = draft_for(tmp_path, raw_mail({}, message_id=message_id))
+    assert_only_draft_headers(raw, draft)
+    assert [a.addr_spec for a in draft["To"].addresses] == ["marta@bodega.example"]
+
+
+def hostile_tags_mail(desk: Desk) -> None:
+    """Markup and attribute breakers in encoded subjects and names, and a client at
+    a free-mail provider (so shown by address) with markup and a terminal escape."""
+    when = "Sun, 22 Nov 2026 10:00:00 +0100"
+    for n, headers in enumerate([
+        {"Subject": encoded("<img src=x onerror=alert(1)>\u2028<script>evil()</script>"),
+         "From": f"{encoded(chr(34) + '><svg onload=alert(2)>')} <eve@evil.example>"},
+        {"Subject": encoded("' style='background:url(http://evil.example/t.png)"),
+         "From": encoded("<b title=evil>Eve</b>", "q") + " <eve@evil.example>"},
+        {"From": '"<i onmouseover=alert(3)>\x1b[31m\u202e"@gmail.com'},
+    ]):
+        raw = raw_mail({"Date": when, **headers}, message_id=f"<h{n}@evil.example>")
+        desk.deliver("INBOX", raw, ("accusation", 3, "es"))
+
+
+class Markup(HTMLParser):
+    """Every tag and attribute of a page, and its text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+        self.values: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes.update(name for name, _ in attrs)
+        self.values.extend(value or "" for _, value in attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_client_markup_in_encoded_words_adds_no_tag_or_attribute_to_the_digest(
+        tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    hostile_tags_mail(desk)
+    desk.run(NOW)
+    with Store(desk.config.store.path) as store:
+        found, message = digest.compose(desk.config, store, NOW)
+    assert found.hostile_threads == 3
+    template = (Path(digest.__file__).parent / "replies" / "digest" / "digest.html.j2"
+                ).read_text(encoding="utf-8")
+    page = Markup()
+    page.feed(message.get_body(preferencelist=("html",)).get_content())
+    # Only the template's own tags and attributes, none with a client's value.
+    assert page.tags <= set(re.findall(r"<(\w+)", template))
+    assert page.attributes <= set(re.findall(r"\s([a-z-]+)=\"", template))
+    assert not [v for v in page.values if "evil" in v or "alert" in v]
+    text = "".join(page.text)
+    assert "<img src=x onerror=alert(1)>" in text and '"><svg onload=alert(2)>' in text
+    # The plain text holds nothing that drives a terminal either.
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    assert "<i onmouseover=alert(3)>" in plain
+    assert not any(ch in plain for ch in "\x1b\u202e\u2028"), plain
+
+
+def test_an_alert_goes_only_to_its_recipients_whatever_the_clients_address(
+        tmp_path: Path) -> None:
+    # An address whose local part is an encoded-word for "\r\nbcc: x@evil.example".
+    sender = encoded(f"x\r\nbcc: {EVIL}\r\nx-a:", "q") + "@evil.example"
+    with SmtpServer(tmp_path, "plain") as server:
+        desk = Desk(tmp_path, extra=server.config() + '\n[alerts]\nenabled = true\n'
+                    'to = ["boss@agency.example"]\n')
+        desk.deliver("INBOX", raw_mail({"From": sender, "Date": format_datetime(NOW)}),
+                     ("genuine_fault", 3, "es"))
+
+        def reporter(config: Config, store: Store) -> Reporter:
+            assert config.smtp is not None
+            smtp = config.smtp
+            return Reporter(config, store, lambda mail: send(smtp, mail))
+
+        desk.run(NOW, reporter=reporter)
+    ((recipients, alert),) = server.received
+    assert recipients == ["boss@agency.example"]
+    assert sorted(alert.keys()) == sorted(
+        ["Subject", "From", "To", "Date", "Message-ID", "Auto-Submitted", "Content-Type",
+         "Content-Transfer-Encoding", "MIME-Version"])
+    assert "\n" not in alert["Subject"] and "evil.example" in alert["Subject"]
+
+
+def test_mail_is_sent_to_its_to_addresses_only(tmp_path: Path) -> None:
+    with SmtpServer(tmp_path, "plain") as server:
+        config = load_config(Desk(tmp_path, extra=server.config()).config_path)
+        assert config.smtp is not None
+        message = EmailMessage()
+        message["To"] = "ana@agency.example, boss@agency.example"
+        message["From"] = "triage@agency.example"
+        message["Cc"] = "cc@evil.example"
+        message["Bcc"] = EVIL
+        message.set_content("figures")
+        send(config.smtp, message)
+    ((recipients, _),) = server.received
+    assert recipients == ["ana@agency.example", "boss@agency.example"]
+
+
+def slow_goodbye_server(folder: Path) -> tuple[int, Path]:
+    """An SMTP server over implicit TLS of the test's own that takes one message and
+    closes a second after the client's QUIT, without answering its TLS goodbye:
+    (port, its certificate)."""
+    cert, key = make_certificate(folder)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        listener.close()
+        with context.wrap_socket(conn, server_side=True) as tls:
+            lines = tls.makefile("rb")
+            tls.sendall(b"220 ready\r\n")
+            for line in lines:
+                if line.upper().startswith(b"DATA"):
+                    tls.sendall(b"354 go on\r\n")
+                    while next(lines) != b".\r\n":
+                        pass
+                if line.upper().startswith(b"QUIT"):
+                    tls.sendall(b"221 bye\r\n")
+                    time.sleep(1.0)
+                    return
+                tls.sendall(b"250 ok\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    return int(listener.getsockname()[1]), cert
+
+
+def test_sending_leaves_no_connection_open(tmp_path: Path) -> None:
+    # A socket still open when the event loop ends is reported when it is
+    # collected, which pytest makes an error.
+    port, cert = slow_goodbye_server(tmp_path / "tls")
+    config = load_config(Desk(tmp_path, extra=f"""
+[smtp]
+url = "smtps://triage@localhost:{port}"
+from = "triage@agency.example"
+ca_file = "{cert}"
+login = false
+""").config_path)
+    assert config.smtp is not None
+    message = EmailMessage()
+    message["From"] = "triage@agency.example"
+    message["To"] = "ana@agency.example"
+    message.set_content("figures")
+    send(config.smtp, message)
+    gc.collect()
