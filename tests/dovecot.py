@@ -104,8 +104,11 @@ def free_port() -> int:
 class Dovecot:
     """One running Dovecot; ``stop`` ends it and removes its folder."""
 
-    def __init__(self, drafts_auto: bool = True) -> None:
-        """``drafts_auto=False``: the server does not create its Drafts folder by itself."""
+    def __init__(self, certificate: tuple[Path, Path] | None = None,
+                 ca: Path | None = None, drafts_auto: bool = True) -> None:
+        """``certificate``: a (cert.pem, key.pem) to serve instead of a new self-signed
+        one, and ``ca`` the certificate of the CA that signed it; ``drafts_auto=False``:
+        the server does not create its Drafts folder by itself."""
         self.drafts_auto = drafts_auto
         if shutil.which("dovecot") is None:
             raise RuntimeError(
@@ -122,6 +125,8 @@ class Dovecot:
         self.port = free_port()
         self.tls_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.certificate = certificate
+        self.ca = ca
         self._write_files()
 
     # --- set-up -------------------------------------------------------------
@@ -129,12 +134,16 @@ class Dovecot:
     def _write_files(self) -> None:
         for sub in ("run", "state", "log", "home"):
             (self.base / sub).mkdir()
-        subprocess.run(  # noqa: S603 - fixed arguments
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-             "-keyout", str(self.base / "key.pem"), "-out", str(self.base / "cert.pem")],
-            check=True, capture_output=True,
-        )
+        if self.certificate is not None:
+            shutil.copyfile(self.certificate[0], self.base / "cert.pem")
+            shutil.copyfile(self.certificate[1], self.base / "key.pem")
+        else:
+            subprocess.run(  # noqa: S603 - fixed arguments
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                 "-keyout", str(self.base / "key.pem"), "-out", str(self.base / "cert.pem")],
+                check=True, capture_output=True,
+            )
         (self.base / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n", encoding="utf-8")
         group = self.account if os.geteuid() == 0 else _group_name(self.gid)
         self.conf = self.base / "dovecot.conf"
@@ -149,7 +158,7 @@ class Dovecot:
 
     @property
     def ca_file(self) -> Path:
-        return self.base / "cert.pem"
+        return self.ca or self.base / "cert.pem"
 
     # --- running ------------------------------------------------------------
 

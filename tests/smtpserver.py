@@ -37,6 +37,44 @@ def make_certificate(folder: Path, host: str = "localhost") -> tuple[Path, Path]
     return cert, key
 
 
+_CA_CONF = """\
+[ca]
+default_ca = test
+[test]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = any
+copy_extensions = copy
+[any]
+commonName = supplied
+"""
+
+
+def make_expired_certificate(folder: Path, host: str = "localhost") -> tuple[Path, Path, Path]:
+    """A certificate for ``host`` that expired in 2020, signed by a new CA that is
+    itself valid, so that a client trusting the CA finds only the date wrong:
+    (ca.pem, cert.pem, key.pem)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ca, ca_key = folder / "ca.pem", folder / "ca-key.pem"
+    cert, key, request = folder / "cert.pem", folder / "key.pem", folder / "request.csr"
+    (folder / "ca.conf").write_text(_CA_CONF, encoding="utf-8")
+    (folder / "index.txt").write_text("", encoding="utf-8")
+    (folder / "serial").write_text("01\n", encoding="utf-8")
+    for command in (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test CA",
+         "-keyout", str(ca_key), "-out", str(ca)],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={host}",
+         "-addext", f"subjectAltName=DNS:{host}", "-keyout", str(key), "-out", str(request)],
+        ["ca", "-batch", "-notext", "-config", "ca.conf", "-cert", str(ca), "-keyfile",
+         str(ca_key), "-in", str(request), "-out", str(cert),
+         "-startdate", "20200101000000Z", "-enddate", "20200201000000Z"],
+    ):
+        subprocess.run(["openssl", *command], check=True, capture_output=True, cwd=folder)
+    return ca, cert, key
+
+
 class Inbox:
     """The aiosmtpd handler: keeps what was delivered."""
 
@@ -59,11 +97,19 @@ class SmtpServer:
     """aiosmtpd on 127.0.0.1: ``mode`` is "plain", "starttls" or "implicit"."""
 
     def __init__(self, folder: Path, mode: str = "plain", login: bool = False,
-                 offer_starttls: bool = True) -> None:
+                 offer_starttls: bool = True,
+                 certificate: tuple[Path, Path, Path] | None = None) -> None:
+        """``certificate``: (ca.pem, cert.pem, key.pem) to serve instead of a new
+        self-signed one; config() then names the CA as ca_file."""
         self.mode = mode
         self.inbox = Inbox()
         self.port = _free_port()
-        self.cert, self.key = make_certificate(folder / "smtp-tls")
+        self.logins: list[str] = []  # the user names of the AUTH attempts
+        if certificate is None:
+            self.cert, self.key = make_certificate(folder / "smtp-tls")
+            self.ca_file = self.cert
+        else:
+            self.ca_file, self.cert, self.key = certificate
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert, self.key)
         kwargs: dict[str, Any] = {}
@@ -77,9 +123,10 @@ class SmtpServer:
             ssl_context=context if mode == "implicit" else None,
             server_hostname="localhost", **kwargs)
 
-    @staticmethod
-    def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
                       data: Any) -> AuthResult:
+        if isinstance(data, LoginPassword):
+            self.logins.append(data.login.decode())
         ok = isinstance(data, LoginPassword) and data.login.decode() == USER and \
             data.password.decode() == PASSWORD
         return AuthResult(success=ok, handled=False)
@@ -105,7 +152,7 @@ class SmtpServer:
         if mode and scheme == "smtp":
             lines.append(f'tls = "{mode}"')
         if ca and self.mode != "plain":
-            lines.append(f'ca_file = "{self.cert}"')
+            lines.append(f'ca_file = "{self.ca_file}"')
         if login:
             lines.append('password_env = "TRIAGE_TEST_SMTP_PASSWORD"')
         else:

@@ -7,7 +7,8 @@ against the real server's). On demand it:
 - ``drop()``: closes every open connection at once, as a router reset does;
 - ``cut_after(n)``: closes the next connection whose server side has sent more
   than ``n`` bytes, which, with ``n`` past the greeting and login, lands in the
-  middle of a FETCH answer;
+  middle of a FETCH answer; ``cut_after(b"...")`` closes it right after the server
+  has sent those bytes (in plain IMAP: a word of a message's text);
 - ``stall()``: stops forwarding on the connections open now (they stay open and
   silent, a server that stops answering) while new connections work normally;
 - ``refuse(True)``: closes every new connection at once, as a server that is down.
@@ -26,6 +27,7 @@ class _Link:
     server: socket.socket
     stalled: threading.Event = field(default_factory=threading.Event)
     from_server: int = 0
+    tail: bytes = b""  # the end of what the server sent, to find a cut_after pattern
 
     def close(self) -> None:
         for sock in (self.client, self.server):
@@ -46,7 +48,7 @@ class Proxy:
         self.cuts = 0  # connections closed by cut_after
         self.from_server = 0  # bytes the server sent, over every connection
         self.connections = 0
-        self._cut_at: int | None = None
+        self._cut_at: int | bytes | None = None
         self._refusing = False
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
@@ -60,9 +62,9 @@ class Proxy:
             link.close()
         return len(links)
 
-    def cut_after(self, size: int) -> None:
+    def cut_after(self, where: int | bytes) -> None:
         with self.lock:
-            self._cut_at = size
+            self._cut_at = where
 
     def stall(self) -> int:
         with self.lock:
@@ -111,23 +113,35 @@ class Proxy:
             while data := source.recv(65536):
                 if link.stalled.is_set():
                     continue  # swallowed: the other side hears nothing more
-                sink.sendall(data)
-                if not upstream and self._cut(link, len(data)):
-                    return
+                cut = False if upstream else self._cut(link, data)
+                sink.sendall(data if cut is False else data[:cut])
+                if cut is not False:
+                    break
         except OSError:
             pass
         with self.lock:
             self.links.discard(link)
         link.close()
 
-    def _cut(self, link: _Link, size: int) -> bool:
+    def _cut(self, link: _Link, data: bytes) -> int | bool:
+        """False to forward ``data`` whole, or how much of it to forward before the cut."""
         with self.lock:
-            link.from_server += size
-            self.from_server += size
-            if self._cut_at is None or link.from_server <= self._cut_at:
+            link.from_server += len(data)
+            self.from_server += len(data)
+            where = self._cut_at
+            if where is None:
                 return False
+            if isinstance(where, int):
+                if link.from_server <= where:
+                    return False
+                end = len(data)
+            else:
+                seen = link.tail + data
+                at = seen.find(where)
+                if at < 0:
+                    link.tail = seen[-len(where):]
+                    return False
+                end = at + len(where) - len(link.tail)
             self._cut_at = None
             self.cuts += 1
-            self.links.discard(link)
-        link.close()
-        return True
+            return end

@@ -203,6 +203,15 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def no_mail_trace(record: logging.LogRecord) -> bool:
+    """Keep the mail out of the log, also with -v: imaplib's debug trace (which
+    imapclient logs as "imapclient.imaplib") prints every answer of the server in
+    full, message bodies included. Only the commands sent are kept; imapclient has
+    already replaced a LOGIN's password in them with **REDACTED**."""
+    return (record.name != "imapclient.imaplib" or record.levelno > logging.DEBUG
+            or record.getMessage().startswith("> "))
+
+
 def setup_logging(verbose: bool = False, quiet: bool = False, json_lines: bool = False) -> None:
     """Log to stderr; calling it again replaces only the handler it installed."""
     global _handler
@@ -210,6 +219,7 @@ def setup_logging(verbose: bool = False, quiet: bool = False, json_lines: bool =
     if _handler is not None:
         root.removeHandler(_handler)
     _handler = logging.StreamHandler(sys.stderr)
+    _handler.addFilter(no_mail_trace)
     _handler.setFormatter(JsonLines() if json_lines else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S"))
     root.addHandler(_handler)

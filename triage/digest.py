@@ -118,7 +118,9 @@ def build(store: Store, end: datetime, days: int, zone: ZoneInfo) -> Digest:
     for row in rows:
         row["when"] = datetime.fromisoformat(row["date"])
         row["sender"] = row["sender"] or "?"
-        row["party"] = party(row["sender"])
+        # Shown as the client's name in the text and HTML: the address's own
+        # characters (control, format) marked like any other client text.
+        row["party"] = one_line(party(row["sender"]))
     current = [r for r in rows if r["when"] >= start]
     before = [r for r in rows if back(period * (1 + HISTORY_PERIODS)) <= r["when"] < start]
 
@@ -203,7 +205,7 @@ def _thread_line(store: Store, thread: str, rows: list[dict[str, Any]]) -> Threa
                     amounts[one_line(entity.text)] = None
     return ThreadLine(
         thread_id=thread, client=worst["party"],
-        names=list(dict.fromkeys(one_line(r["sender_name"]) or r["sender"] for r in rows)),
+        names=list(dict.fromkeys(one_line(r["sender_name"] or r["sender"]) for r in rows)),
         subject=one_line(worst["subject"]), category=worst["category"],
         hostility=int(worst["hostility"]), language=worst["language"],
         client_messages=len(rows), first=min(r["when"] for r in rows), last=last_client,

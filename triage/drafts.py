@@ -360,8 +360,13 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
 
 def header_value(text: str) -> str:
-    """A header value built from client input: one line, whatever it held."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    """A header value built from client input: one line, whatever it held, and no
+    RFC 2047 encoded-word left in it. The email package decodes any "=?...?=" in a
+    header it is given, also inside an address or a Message-ID, and writes what it
+    decoded as it is, line breaks included: a client's name or subject holding
+    "=?utf-8?q?x=0D=0ABcc:_...?=" would add a header to the draft. A zero-width
+    space after the "=" keeps the text as it was written and nothing to decode."""
+    return " ".join(_CONTROL.sub(" ", text).split()).replace("=?", "=\u200b?")
 
 
 @dataclass(frozen=True, slots=True)

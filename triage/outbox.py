@@ -25,6 +25,7 @@ from triage.mailbox import refused_certificate, tls_context
 log = logging.getLogger(__name__)
 
 TIMEOUT = 60.0
+CLOSE_WAIT = 2.0  # seconds for the server to end a finished session
 
 
 class SendError(TriageError):
@@ -68,18 +69,24 @@ async def _send(smtp: SmtpConfig, message: EmailMessage, password: str | None,
     client = aiosmtplib.SMTP(
         hostname=smtp.host, port=smtp.port, timeout=timeout,
         use_tls=smtp.tls == "implicit", start_tls=False, tls_context=context)
-    async with client:
-        protocol = client.protocol
-        if smtp.tls == "starttls":
-            # Explicit: a server that does not offer STARTTLS is an error, never a
-            # silent fall back to plain text.
-            await client.starttls(tls_context=context)
-        if password is not None:
-            await client.login(smtp.user, password)
-        await client.send_message(message)
-    # A TLS connection closes in a few more turns of the loop (the close_notify
-    # exchange); let them run, or the socket outlives asyncio.run unclosed.
-    deadline = asyncio.get_running_loop().time() + 2.0
-    while (protocol is not None and protocol.transport is not None
-           and asyncio.get_running_loop().time() < deadline):
-        await asyncio.sleep(0.01)
+    protocol = None
+    try:
+        async with client:
+            protocol = client.protocol
+            if smtp.tls == "starttls":
+                # Explicit: a server that does not offer STARTTLS is an error, never
+                # a silent fall back to plain text.
+                await client.starttls(tls_context=context)
+            if password is not None:
+                await client.login(smtp.user, password)
+            # To whom the To header names, and no one else: not to a Cc or Bcc that
+            # client text might have slipped into the headers.
+            await client.send_message(message, recipients=[
+                address.addr_spec for address in message["To"].addresses])
+    finally:
+        # Closing a TLS connection says goodbye in TLS first: wait (briefly) until the
+        # socket is closed, or it outlives the event loop and is leaked.
+        deadline = asyncio.get_running_loop().time() + CLOSE_WAIT
+        while protocol is not None and protocol.transport is not None and \
+                asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)

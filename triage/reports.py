@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from triage import digest as digests
 from triage.config import Config
+from triage.drafts import header_value
 from triage.nlp import fold
 from triage.outbox import SendError
 from triage.store import Store
@@ -163,7 +164,8 @@ class Reporter:
         subject = digests.one_line(row["subject"])
         from_address = self.config.report_sender
         mail = EmailMessage()
-        mail["Subject"] = f"triage: {category} · {sender}"[:200]
+        # The client's address is client input in a header: no encoded-word in it.
+        mail["Subject"] = header_value(f"triage: {category} · {sender}"[:200])
         mail["From"] = Address(display_name="triage", addr_spec=from_address)
         mail["To"] = ", ".join(self.config.report_recipients(self.config.alerts.to))
         mail["Date"] = format_datetime(datetime.now(self.zone))
