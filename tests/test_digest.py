@@ -445,3 +445,19 @@ def test_alerts_name_only_sender_subject_and_category_and_are_rate_limited(
 ])
 def test_threats_of_lawyers_or_reviews(text: str, expected: bool) -> None:
     assert threatens("", text) is expected
+
+
+def test_a_missing_smtp_password_stops_the_service_at_start_not_at_the_first_digest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    monkeypatch.delenv("TRIAGE_TEST_SMTP_PASSWORD", raising=False)
+    with SmtpServer(tmp_path, "starttls", login=True) as server:
+        desk = Desk(tmp_path, extra=server.config(login=True) + "\n[digest]\nsend = true\n")
+        week(desk)
+        code = main(["run", "--once", "--config", str(desk.config_path)])
+    assert code == 78
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("triage: error: no password for the SMTP login")
+    assert "TRIAGE_TEST_SMTP_PASSWORD" in err[-1]
+    with Store(desk.config.store.path) as store:
+        assert store.count_messages() == 0  # said before any work was done

@@ -261,8 +261,7 @@ def reporter(config: Config, store: Store) -> Reporter | None:
     from triage import outbox
     from triage.reports import Reporter
 
-    smtp = config.smtp
-    return Reporter(config, store, lambda mail: outbox.send(smtp, mail))
+    return Reporter(config, store, outbox.Outbox(config.smtp).send)
 
 
 def open_evidence() -> EvidenceFinder:
@@ -305,14 +304,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         with exclusive(config.store.path), Store(config.store.path) as store:
-            # The password first: a failing password command is said before the
-            # model's seconds of loading. --dry-run: drafts are the only write.
-            opener = mailbox_opener(config, store)
+            # The passwords first: a failing password command is said at once, not
+            # after the model's seconds of loading (or at the first digest).
+            opener, reports = mailbox_opener(config, store), reporter(config, store)
+            # --dry-run: drafts are the only write to the mailbox.
             service = Service(config, store, open_classifier(), opener,
                               stop=stop, evidence=open_evidence(),
                               drafter=Drafter(config, store), clock=clock,
                               dry_run=args.dry_run, preview=args.now is not None,
-                              reporter=reporter(config, store))
+                              reporter=reports)
             report = service.run_once() if args.once else service.run_forever()
     finally:
         for sig, handler in previous.items():

@@ -33,11 +33,29 @@ class SendError(TriageError):
 
 
 def send(smtp: SmtpConfig, message: EmailMessage, timeout: float = TIMEOUT) -> None:
-    """Send one message to the recipients in its To header; raise ``SendError``
-    with one line saying what went wrong."""
-    password = None
-    if smtp.credentials is not None:
-        password = read_password(smtp.credentials, f"SMTP login {smtp.user}@{smtp.host}")
+    """Send one message (reading the password for it); see ``Outbox.send``."""
+    Outbox(smtp, timeout).send(message)
+
+
+class Outbox:
+    """The SMTP account the reports go out through. The password is read once, when
+    it is made, so that the service says at start, not days later at the first
+    digest, that it cannot get it; it is kept only in memory."""
+
+    def __init__(self, smtp: SmtpConfig, timeout: float = TIMEOUT) -> None:
+        self.smtp = smtp
+        self.timeout = timeout
+        self.password = None if smtp.credentials is None else read_password(
+            smtp.credentials, f"SMTP login {smtp.user}@{smtp.host}")
+
+    def send(self, message: EmailMessage) -> None:
+        """Send one message to the recipients in its To header; raise ``SendError``
+        with one line saying what went wrong."""
+        _deliver(self.smtp, message, self.password, self.timeout)
+
+
+def _deliver(smtp: SmtpConfig, message: EmailMessage, password: str | None,
+             timeout: float) -> None:
     where = f"{smtp.host}:{smtp.port}"
     try:
         asyncio.run(_send(smtp, message, password, timeout))
