@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from conftest import REPO, make_maildir
+from conftest import MINIMAL_CONFIG, REPO, make_maildir
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mailfactory import POOL, huge_message, render, special_emails, varied_emails
@@ -57,30 +57,16 @@ DEMO = REPO / "corpus" / "demo" / "mailbox"
 # Delivery time of every file, so that a message without a usable Date has a known one.
 DELIVERED = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
-CONFIG = """
-[mailbox]
-url = "maildir:{maildir}"
-
-[folders]
-inbox = "INBOX"
-sent = "Sent"
-drafts = "Drafts"
-notices = ["Billing"]
-
-[provider]
-name = "Ana Ruiz, Web Agency"
-addresses = ["ana@agency.example", "billing@agency.example"]
-domains = ["agency.example", "ruizcosta.example"]
-timezone = "Europe/Madrid"
-
-[store]
-path = "{store}"
-
+# The tests' usual configuration; the demo's second domain is the provider's too, and
+# drafting plans and appends replies to all of the corpus (mail of late 2026, and the
+# run uses the real clock).
+CONFIG = MINIMAL_CONFIG.replace(
+    'domains = ["agency.example"]', 'domains = ["agency.example", "ruizcosta.example"]'
+) + """
 [drafts]
-# The corpus's mail is from late 2026: let drafting plan and append replies to all of
-# it (the run uses the real clock).
 max_age_days = 3650
 """
+assert "ruizcosta.example" in CONFIG
 
 HEAD = ("From: Marta Gil <marta@bodega.example>\nTo: Ana Ruiz <ana@agency.example>\n"
         "Date: Mon, 9 Nov 2026 10:00:00 +0100\nMessage-ID: <{name}@bodega.example>\n")

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -54,16 +54,6 @@ MADRID = ZoneInfo("Europe/Madrid")
 AGENCY = "Ana Ruiz <ana@agency.example>"
 # Words of the clients' bodies that must never be printed or logged.
 SENTINELS = ("mimsyborogove", "frumiousbandersnatch")
-
-
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    server = Dovecot()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.remove()
 
 
 # --- secrets and client text in what a run prints and writes ---------------------
