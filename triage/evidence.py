@@ -143,6 +143,7 @@ class Complaint:
     thread_id: str | None
     probabilities: Mapping[str, float]
     in_reply_to: str | None = None  # the message the complaint answers
+    language: str | None = None  # the classifier's, so the search need not detect it again
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +317,7 @@ def score(complaint: Complaint, candidates: Iterable[Candidate],
     category = category_of(complaint.probabilities)
     if category is None:
         return []
-    own = profile(complaint.subject, complaint.body)
+    own = profile(complaint.subject, complaint.body, complaint.language)
     scored = [Scored(c, (profiles or {}).get(c.row) or profile(c.subject, c.body))
               for c in candidates if c.date < complaint.date]
     scored = _drop_superseded(scored)
@@ -533,7 +534,7 @@ class EvidenceFinder:
             message_id=record["message_id"], date=datetime.fromisoformat(record["date"]),
             subject=record["subject"], body=record["body"], sender=record["sender"] or "",
             thread_id=record["thread_id"], probabilities=json.loads(record["probabilities"]),
-            in_reply_to=record["in_reply_to"])
+            in_reply_to=record["in_reply_to"], language=record["language"])
 
     @staticmethod
     def candidates(store: Store, complaint: Complaint) -> list[Candidate]:

@@ -9,6 +9,7 @@ a complaint and a notice share: invoice numbers, amounts, dates and domains.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -171,13 +172,16 @@ def find_entities(doc: Doc) -> list[Entity]:
 
 
 def _candidate_windows(doc: Doc) -> list[Span]:
+    # The token holding each candidate's characters, by bisecting the tokens' start
+    # offsets (doc.char_span walks the tokens on every call; so would a loop over
+    # them). A candidate is never white space, so its characters lie inside tokens.
+    starts = doc.to_array("IDX").tolist()
     windows: list[list[int]] = []
     for match in _MAY_HOLD_ENTITY.finditer(doc.text):
-        token = doc.char_span(match.start(), match.end(), alignment_mode="expand")
-        if token is None:
-            continue
-        start = max(0, token.start - _PATTERN_REACH)
-        end = min(len(doc), token.end + _PATTERN_REACH)
+        first = bisect.bisect_right(starts, match.start()) - 1
+        last = bisect.bisect_right(starts, match.end() - 1)
+        start = max(0, first - _PATTERN_REACH)
+        end = min(len(doc), last + _PATTERN_REACH)
         if windows and start <= windows[-1][1]:
             windows[-1][1] = end
         else:

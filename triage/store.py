@@ -475,7 +475,7 @@ class Store:
     def complaint(self, row_id: int) -> dict[str, Any] | None:
         row = self.db.execute(
             """SELECT m.id, m.message_id, m.date, m.subject, m.body, m.sender, m.thread_id,
-                      m.in_reply_to, t.category, t.probabilities
+                      m.in_reply_to, t.category, t.probabilities, t.language
                FROM messages m JOIN triage t ON t.message = m.id WHERE m.id = ?""",
             (row_id,)).fetchone()
         return dict(row) if row else None
@@ -543,14 +543,16 @@ class Store:
 
     def thread_for_drafts(self, thread_id: str) -> list[dict[str, Any]]:
         """The client and provider messages of a thread, oldest first, with verdicts;
-        ``refs`` holds the Message-IDs each one answers (In-Reply-To, References)."""
+        ``refs`` holds the Message-IDs each one answers (In-Reply-To, References).
+        (Not ``coalesce(thread_id, message_id) = ?``: no index serves that, and a
+        backfill's planning then read the whole table once per thread.)"""
         rows = [dict(r) for r in self.db.execute(
             """SELECT m.id, m.kind, m.date, m.message_id, m.in_reply_to, m.refs,
                       t.category, t.hostility, t.language
                FROM messages m LEFT JOIN triage t ON t.message = m.id
-               WHERE coalesce(m.thread_id, m.message_id) = ?
+               WHERE (m.thread_id = ? OR m.thread_id IS NULL AND m.message_id = ?)
                  AND m.kind IN ('client', 'provider')
-               ORDER BY m.date, m.id""", (thread_id,))]
+               ORDER BY m.date, m.id""", (thread_id, thread_id))]
         for row in rows:
             row["refs"] = {*json.loads(row["refs"]), row.pop("in_reply_to") or ""}
         return rows

@@ -1,0 +1,229 @@
+"""Backfill speed against the mail server's own limit, in one run: `triage run --once`
+from an empty store over a Dovecot mailbox, and a bare imapclient read of the same
+folders (UID FETCH BODY.PEEK[] in batches, nothing else done).
+
+Run: .venv/bin/python bench/backfill.py [--sizes 10000] [--out backfill.txt]
+     .venv/bin/python bench/backfill.py --sizes 1000,10000,50000 --out backfill_growth.txt
+Needs Dovecot (scripts/test installs it). Writes bench/results/OUT.
+
+The mailbox: an INBOX of client mail whose texts are the labelled corpus's (three
+languages, the categories' mix), in every format the test factory makes (plain, HTML,
+multipart, quoted replies, signatures, charsets), and a Sent folder of the provider's
+notices (maintenance announcements, payment reminders, proposals) to the same
+clients, one for every nine client messages. The triage run is a fresh process, so its
+time includes start-up (imports and the model); its peak memory is its own maximum
+resident set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from benchlib import machine, publish  # noqa: E402
+from dovecot import PASSWORD, USER, Dovecot  # noqa: E402
+from mailfactory import render, varied_emails  # noqa: E402
+
+CONFIG = """
+[mailbox]
+url = "imaps://{user}@localhost:{port}"
+password_env = "TRIAGE_BENCH_IMAP_PASSWORD"
+ca_file = "{ca}"
+
+[folders]
+notices = []
+
+[provider]
+name = "Ana Ruiz, Web Agency"
+addresses = ["ana@agency.example", "billing@agency.example"]
+domains = ["agency.example"]
+timezone = "Europe/Madrid"
+
+[store]
+path = "{store}"
+"""
+
+BATCH = 200  # what triage fetches at a time, for a like-for-like bare read
+START = datetime(2023, 1, 2, 8, 0, tzinfo=UTC)
+NOTICES = {
+    "es": [("Mantenimiento programado el sábado {d}",
+            "Hola:\n\nEl sábado {d} de 22:00 a 02:00 haremos el mantenimiento del servidor "
+            "de correo y de la web. Durante esa ventana el servicio puede no responder.\n\n"
+            "Un saludo,\nAna"),
+           ("Recordatorio: factura FAC-{n} pendiente",
+            "Le recordamos que la factura FAC-{n} de 240,00 EUR venció el día {d}. Si el "
+            "pago no se recibe en 10 días el servicio quedará suspendido."),
+           ("Propuesta de rediseño web",
+            "Adjuntamos la propuesta: 5 páginas, 2 rondas de cambios, sin tienda online. "
+            "Cualquier extra se presupuesta aparte.")],
+    "pt": [("Manutenção programada no sábado {d}",
+            "Olá,\n\nNo sábado {d} das 22h às 2h faremos a manutenção do servidor de e-mail. "
+            "Durante essa janela o serviço pode ficar indisponível.\n\nAbraço,\nAna"),
+           ("Lembrete: fatura FAT-{n} em aberto",
+            "Lembramos que a fatura FAT-{n} de R$ 480,00 venceu no dia {d}. Sem o pagamento "
+            "o serviço será suspenso em 10 dias."),
+           ("Proposta de site institucional",
+            "Segue a proposta: 5 páginas, 2 rodadas de revisão, sem loja virtual. Extras "
+            "serão orçados à parte.")],
+    "en": [("Scheduled maintenance on Saturday {d}",
+            "Hello,\n\nOn Saturday {d}, 10 pm to 2 am, we will upgrade the mail server. The "
+            "service may be unavailable during that window.\n\nBest,\nAna"),
+           ("Reminder: invoice INV-{n} is overdue",
+            "Invoice INV-{n} for USD 300.00 was due on {d}. Without payment within 10 days "
+            "the service will be suspended."),
+           ("Proposal: website redesign",
+            "Attached is the proposal: 5 pages, 2 rounds of revisions, no online shop. "
+            "Anything else is quoted separately.")],
+}
+
+
+def corpus_texts() -> dict[str, list[str]]:
+    texts: dict[str, list[str]] = {"es": [], "pt": [], "en": []}
+    for path in sorted((REPO / "corpus").glob("[a-z][a-z]_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row["lang"] in texts:
+                texts[row["lang"]].append(row["body"])
+    return texts
+
+
+Mail = tuple[bytes, datetime]  # a message and when it arrived
+
+
+def mailbox(size: int) -> tuple[list[Mail], list[Mail]]:
+    """(client messages, notices): ``size`` messages in all, nine clients to a notice."""
+    notices = size // 10
+    clients = size - notices
+    step = timedelta(minutes=37)
+    inbox = [(render(mail), mail.date or START) for _, mail, _ in
+             varied_emails(clients, seed=13, texts=corpus_texts(), start=START, step=step)]
+    rng = random.Random(5)
+    sent = []
+    for n in range(notices):
+        lang = ("es", "pt", "en")[n % 3]
+        subject, body = rng.choice(NOTICES[lang])
+        when = START + step * n * 9
+        day = (when + timedelta(days=5)).strftime("%d/%m")
+        mail = EmailMessage()
+        mail["From"] = "Ana Ruiz <ana@agency.example>"
+        # The addresses varied_emails gives its clients, so notices are candidates.
+        mail["To"] = f"client{n % 40}@client{n % 25}.example"
+        mail["Bcc"] = ", ".join(f"c{k}@client{(n + k) % 25}.example" for k in range(3))
+        mail["Subject"] = subject.format(d=day, n=2023000 + n)
+        mail["Date"] = format_datetime(when)
+        mail["Message-ID"] = f"<notice{n}@agency.example>"
+        mail.set_content(body.format(d=day, n=2023000 + n))
+        sent.append((bytes(mail), when))
+    return inbox, sent
+
+
+def fill(server: Dovecot, inbox: list[Mail], sent: list[Mail]) -> None:
+    """Append the messages with their Date as the server's arrival time, as mail that
+    came in over the years has (triage drafts no reply to old mail)."""
+    client = server.client()
+    try:
+        for folder, raws in (("INBOX", inbox), ("Sent", sent)):
+            for first in range(0, len(raws), 500):
+                client.multiappend(folder, [{"msg": raw, "date": when}
+                                            for raw, when in raws[first:first + 500]])
+    finally:
+        client.logout()
+
+
+def batches(uids: list[int]) -> Iterator[list[int]]:
+    for first in range(0, len(uids), BATCH):
+        yield uids[first:first + BATCH]
+
+
+def bare_read(server: Dovecot) -> tuple[float, int, int]:
+    """Seconds, messages and bytes of a plain read of INBOX and Sent."""
+    started = time.perf_counter()
+    client = server.client()
+    count = size = 0
+    try:
+        for folder in ("INBOX", "Sent"):
+            client.select_folder(folder, readonly=True)
+            for batch in batches(client.search(["ALL"])):
+                for data in client.fetch(batch, ["BODY.PEEK[]"]).values():
+                    count += 1
+                    size += len(data[b"BODY[]"])
+    finally:
+        client.logout()
+    return time.perf_counter() - started, count, size
+
+
+def triage_run(server: Dovecot, work: Path) -> tuple[float, float, str]:
+    """Seconds, peak RSS (MB) and the summary line of `triage run --once`."""
+    store = work / "triage.db"
+    config = work / "triage.toml"
+    config.write_text(CONFIG.format(user=USER.replace("@", "%40"), port=server.tls_port,
+                                    ca=server.ca_file, store=store), encoding="utf-8")
+    env = {**os.environ, "TRIAGE_BENCH_IMAP_PASSWORD": PASSWORD, "PYTHONPATH": str(REPO)}
+    log = work / "run.log"
+    started = time.perf_counter()
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "triage", "run", "--once", "-q", "--config", str(config)],
+            env=env, stdout=output, stderr=subprocess.STDOUT)
+        # Its own peak, not that of every child this script has had.
+        _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    text = log.read_text(encoding="utf-8").strip()
+    if process.returncode != 0:
+        raise SystemExit(f"triage run failed: {text}")
+    return elapsed, usage.ru_maxrss / 1024, text.splitlines()[-1]
+
+
+def measure(size: int) -> list[str]:
+    inbox, sent = mailbox(size)
+    server = Dovecot()
+    server.start()
+    work = Path(tempfile.mkdtemp(prefix="triage-backfill-"))
+    try:
+        fill(server, inbox, sent)
+        bare_s, bare_n, bare_bytes = bare_read(server)
+        run_s, peak, summary = triage_run(server, work)
+    finally:
+        server.remove()
+    return [
+        f"{size} messages ({len(inbox)} client, {len(sent)} notices in Sent; "
+        f"{bare_bytes / 1e6:.1f} MB):",
+        f"  bare imapclient read: {bare_s:.2f} s, {bare_n / bare_s:.0f} messages/s",
+        f"  triage run --once from an empty store: {run_s:.2f} s, {size / run_s:.0f} "
+        f"messages/s, peak RSS {peak:.0f} MB",
+        f"  ratio {run_s / bare_s:.1f}; triage said: {summary}",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000",
+                        help="comma-separated mailbox sizes (default 10000)")
+    parser.add_argument("--out", default="backfill.txt", help="result file in bench/results")
+    args = parser.parse_args()
+    lines = [f"backfill ({machine()}, {os.cpu_count()} cores, Dovecot on loopback, "
+             "implicit TLS)"]
+    for size in (int(s) for s in args.sizes.split(",")):
+        print(f"measuring {size} messages...", file=sys.stderr, flush=True)
+        lines += measure(size)
+    publish(args.out, lines)
+
+
+if __name__ == "__main__":
+    main()
