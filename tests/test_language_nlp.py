@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from triage import nlp
 from triage.concepts import concept_tokens
 from triage.language import detect_language
 from triage.nlp import TextAnalyzer, fold, parse_amount
@@ -73,3 +74,23 @@ def test_concepts_are_shared_across_languages() -> None:
         assert "__not_told__" in tokens and "__outage__" in tokens
     assert "__extra__" in concept_tokens(fold("Já que você está mexendo, inclui um blog de graça?"))
     assert "__pay_later__" in concept_tokens(fold("I'll pay you next week, I'm travelling"))
+
+
+def test_the_vocabulary_stays_bounded_over_endless_new_strings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """spaCy keeps every string it has seen; a service reading invoice numbers for
+    months must not grow with them. Entities are still found after a renewal."""
+    monkeypatch.setattr(nlp, "VOCAB_LIMIT", 3_000)
+    sizes = []
+    for n in range(2_000):
+        doc = nlp.tokenise(f"La factura FAC-{n} de {n * 7},50 EUR, pedido #{n + 13}", "es")
+        sizes.append(len(doc.vocab.strings))
+    assert max(sizes) <= 3_000 + 50  # the limit plus one message's strings
+    renewals = sum(b < a for a, b in zip(sizes, sizes[1:], strict=False))
+    assert renewals >= 1
+    earlier = nlp.tokenise("La factura FAC-77 de 120,00 EUR vence el 12/03.", "es")
+    for n in range(3_000):  # renew the pipeline under the earlier Doc
+        nlp.tokenise(f"ref{n}x y{n}z", "es")
+    assert earlier.vocab is not nlp.tokenise("hola", "es").vocab
+    assert {(e.kind, e.value) for e in nlp.find_entities(earlier)} >= {
+        ("invoice", "FAC-77"), ("amount", "120.00")}

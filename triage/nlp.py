@@ -20,6 +20,7 @@ import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
 
 SPACY_LANGS = {"es": "es", "pt": "pt", "en": "en", "other": "xx"}
 
@@ -48,6 +49,8 @@ _DOMAIN = r"^(?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\
 # looks near them, and text with none of them is not run through it at all.
 _MAY_HOLD_ENTITY = re.compile(r"\d+|@|[a-z0-9-]\.[a-z]{2}", re.IGNORECASE)
 _LEMMA_CACHE_SIZE = 200_000
+# Strings a pipeline's vocabulary may gather before it is built afresh (see tokenise).
+VOCAB_LIMIT = 200_000
 # The longest entity pattern is three tokens; a window this wide either side of a
 # candidate token holds any pattern the token can be part of.
 _PATTERN_REACH = 3
@@ -113,8 +116,18 @@ class TextAnalyzer:
 
 
 def tokenise(text: str, lang: str) -> Doc:
-    """``text`` as a spaCy Doc of the language's blank pipeline (built once)."""
-    return _pipeline(SPACY_LANGS.get(lang, "xx"))(text)
+    """``text`` as a spaCy Doc of the language's blank pipeline (built once, and again
+    when its vocabulary has grown past ``VOCAB_LIMIT``)."""
+    code = SPACY_LANGS.get(lang, "xx")
+    pipeline = _pipeline(code)
+    if len(pipeline.vocab.strings) > VOCAB_LIMIT:
+        # spaCy keeps every string it has ever seen (each invoice number, amount and
+        # typo) for the life of the vocabulary: a service reading mail for months
+        # would grow without end. A fresh pipeline starts from nothing again.
+        _pipeline.cache_clear()
+        _matcher.cache_clear()
+        pipeline = _pipeline(code)
+    return pipeline(text)
 
 
 @functools.cache
@@ -123,8 +136,13 @@ def _pipeline(code: str) -> Language:
 
 
 @functools.cache
-def _matcher(code: str) -> Matcher:
-    matcher = Matcher(_pipeline(code).vocab)
+def _matcher(code: str) -> tuple[Vocab, Matcher]:
+    vocab = _pipeline(code).vocab
+    return vocab, _build_matcher(vocab)
+
+
+def _build_matcher(vocab: Vocab) -> Matcher:
+    matcher = Matcher(vocab)
     number = {"TEXT": {"REGEX": r"^\d[\d.,]*$"}}
     matcher.add("invoice", [
         [{"LOWER": {"IN": INVOICE_WORDS}}, {"LOWER": {"IN": NUMBER_WORDS}, "OP": "?"},
@@ -147,7 +165,9 @@ def _matcher(code: str) -> Matcher:
 
 
 def find_entities(doc: Doc) -> list[Entity]:
-    matcher = _matcher(doc.lang_ if doc.lang_ in ("es", "pt", "en") else "xx")
+    vocab, matcher = _matcher(doc.lang_ if doc.lang_ in ("es", "pt", "en") else "xx")
+    if vocab is not doc.vocab:  # a Doc made before its pipeline was renewed
+        matcher = _build_matcher(doc.vocab)
     # The matcher only looks near tokens that could be part of an entity (a digit,
     # an "@", a dotted name): a few tokens either side hold the longest pattern.
     # On the corpus this finds exactly what matching the whole text finds, in a
