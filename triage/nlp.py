@@ -48,9 +48,9 @@ _DOMAIN = r"^(?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\
 # Every entity pattern needs a digit, an "@" or a dotted name; the matcher only
 # looks near them, and text with none of them is not run through it at all.
 _MAY_HOLD_ENTITY = re.compile(r"\d+|@|[a-z0-9-]\.[a-z]{2}", re.IGNORECASE)
-_LEMMA_CACHE_SIZE = 200_000
+_LEMMA_CACHE_SIZE = 50_000
 # Strings a pipeline's vocabulary may gather before it is built afresh (see tokenise).
-VOCAB_LIMIT = 200_000
+VOCAB_LIMIT = 50_000
 # The longest entity pattern is three tokens; a window this wide either side of a
 # candidate token holds any pattern the token can be part of.
 _PATTERN_REACH = 3
