@@ -35,16 +35,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from benchlib import machine, publish  # noqa: E402
-from dovecot import PASSWORD, USER, Dovecot  # noqa: E402
+from benchlib import dovecot_config, machine, publish  # noqa: E402
+from dovecot import Dovecot  # noqa: E402
 from mailfactory import render, varied_emails  # noqa: E402
 
-CONFIG = """
-[mailbox]
-url = "imaps://{user}@localhost:{port}"
-password_env = "TRIAGE_BENCH_IMAP_PASSWORD"
-ca_file = "{ca}"
-
+TABLES = """
 [folders]
 notices = []
 
@@ -53,9 +48,6 @@ name = "Ana Ruiz, Web Agency"
 addresses = ["ana@agency.example", "billing@agency.example"]
 domains = ["agency.example"]
 timezone = "Europe/Madrid"
-
-[store]
-path = "{store}"
 """
 
 BATCH = 200  # what triage fetches at a time, for a like-for-like bare read
@@ -169,11 +161,7 @@ def bare_read(server: Dovecot) -> tuple[float, int, int]:
 
 def triage_run(server: Dovecot, work: Path) -> tuple[float, float, str]:
     """Seconds, peak RSS (MB) and the summary line of `triage run --once`."""
-    store = work / "triage.db"
-    config = work / "triage.toml"
-    config.write_text(CONFIG.format(user=USER.replace("@", "%40"), port=server.tls_port,
-                                    ca=server.ca_file, store=store), encoding="utf-8")
-    env = {**os.environ, "TRIAGE_BENCH_IMAP_PASSWORD": PASSWORD, "PYTHONPATH": str(REPO)}
+    config, env = dovecot_config(server, work, TABLES)
     log = work / "run.log"
     started = time.perf_counter()
     with log.open("w") as output:

@@ -17,7 +17,6 @@ so that is the floor.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sqlite3
 import statistics
@@ -33,24 +32,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from benchlib import machine, publish  # noqa: E402
-from dovecot import PASSWORD, USER, Dovecot  # noqa: E402
+from benchlib import dovecot_config, machine, publish  # noqa: E402
+from dovecot import Dovecot  # noqa: E402
 
-CONFIG = """
-[mailbox]
-url = "imaps://{user}@localhost:{port}"
-password_env = "TRIAGE_BENCH_IMAP_PASSWORD"
-ca_file = "{ca}"
-
+TABLES = """
 [folders]
 notices = ["Billing"]
 
 [provider]
 name = "Bench Agency"
 domains = ["agency.example"]
-
-[store]
-path = "{store}"
 """
 
 TEXTS = [
@@ -82,11 +73,8 @@ def main() -> None:
     server = Dovecot()
     server.start()
     work = Path(tempfile.mkdtemp(prefix="triage-bench-"))
+    config, env = dovecot_config(server, work, TABLES)
     store = work / "triage.db"
-    config = work / "triage.toml"
-    config.write_text(CONFIG.format(user=USER.replace("@", "%40"), port=server.tls_port,
-                                    ca=server.ca_file, store=store), encoding="utf-8")
-    env = {**os.environ, "TRIAGE_BENCH_IMAP_PASSWORD": PASSWORD}
     service = subprocess.Popen(
         [sys.executable, "-m", "triage", "run", "-q", "--config", str(config)], env=env)
     rng = random.Random(3)
