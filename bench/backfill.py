@@ -159,14 +159,18 @@ def bare_read(server: Dovecot) -> tuple[float, int, int]:
     return time.perf_counter() - started, count, size
 
 
-def triage_run(server: Dovecot, work: Path) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MB) and the summary line of `triage run --once`."""
+def triage_run(server: Dovecot, work: Path,
+               profile: Path | None = None) -> tuple[float, float, str]:
+    """Seconds, peak RSS (MB) and the summary line of `triage run --once`; with
+    ``profile``, the run is under cProfile and its statistics are written there."""
     config, env = dovecot_config(server, work, TABLES)
     log = work / "run.log"
+    profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
     started = time.perf_counter()
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "triage", "run", "--once", "-q", "--config", str(config)],
+            [sys.executable, *profiler, "-m", "triage", "run", "--once", "-q",
+             "--config", str(config)],
             env=env, stdout=output, stderr=subprocess.STDOUT)
         # Its own peak, not that of every child this script has had.
         _, status, usage = os.wait4(process.pid, 0)
@@ -178,7 +182,7 @@ def triage_run(server: Dovecot, work: Path) -> tuple[float, float, str]:
     return elapsed, usage.ru_maxrss / 1024, text.splitlines()[-1]
 
 
-def measure(size: int) -> list[str]:
+def measure(size: int, profile: Path | None = None) -> list[str]:
     inbox, sent = mailbox(size)
     server = Dovecot()
     server.start()
@@ -186,7 +190,7 @@ def measure(size: int) -> list[str]:
     try:
         fill(server, inbox, sent)
         bare_s, bare_n, bare_bytes = bare_read(server)
-        run_s, peak, summary = triage_run(server, work)
+        run_s, peak, summary = triage_run(server, work, profile)
     finally:
         server.remove()
     return [
@@ -204,13 +208,17 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000",
                         help="comma-separated mailbox sizes (default 10000)")
     parser.add_argument("--out", default="backfill.txt", help="result file in bench/results")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="run triage under cProfile and write its statistics to FILE "
+                             "(read them with `python -m pstats FILE`); the timings then "
+                             "include the profiler's cost, so nothing is written to results")
     args = parser.parse_args()
     lines = [f"backfill ({machine()}, {os.cpu_count()} cores, Dovecot on loopback, "
              "implicit TLS)"]
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"measuring {size} messages...", file=sys.stderr, flush=True)
-        lines += measure(size)
-    publish(args.out, lines)
+        lines += measure(size, args.profile)
+    publish(args.out, lines, write=args.profile is None)
 
 
 if __name__ == "__main__":
