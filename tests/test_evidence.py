@@ -5,6 +5,7 @@ parser and store (tests/scenarios.py), then searched as the service searches."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,14 @@ import pytest
 from scenarios import SCENARIOS, cited_keys, load, store_scenario
 
 from triage.cli import main
-from triage.evidence import EvidenceFinder, _codes_relation, excerpt
+from triage.evidence import (
+    Candidate,
+    Complaint,
+    EvidenceFinder,
+    _codes_relation,
+    excerpt,
+    score,
+)
 from triage.export import export_rows
 from triage.show import printable
 
@@ -206,6 +214,22 @@ def test_reference_codes_match_the_same_and_contradict_another_of_the_series() -
     assert _codes_relation(frozenset({"FE-1203"}), frozenset({"FE-1187"})) == -1
     assert _codes_relation(frozenset({"FE-1203"}), frozenset({"COT-2026-044"})) == 0
     assert _codes_relation(frozenset(), frozenset({"FE-1187"})) == 0
+
+
+def test_shared_words_are_listed_rarest_first_and_ties_alphabetically() -> None:
+    # Five words the notice and the complaint share, each equally rare among the one
+    # candidate: the reason must not depend on the order a set gives them in.
+    when = datetime(2026, 3, 13, 8, 0, tzinfo=UTC)
+    complaint = Complaint(
+        message_id="<c@x>", date=when, subject="zafiro yunque xilofono", sender="m@c.example",
+        body="violin wombat zafiro yunque xilofono", thread_id=None,
+        probabilities={"accusation": 1.0}, language="es")
+    notice = Candidate(
+        row=1, message_id="<n@x>", date=when - timedelta(days=2), subject="Aviso",
+        body="wombat zafiro xilofono yunque violin", sender="avisos@p.example",
+        recipients=("m@c.example",), thread_id=None, to_complainant=True)
+    [scored] = score(complaint, [notice])
+    assert "shares the words violin, wombat, xilofono, yunque, zafiro" in scored.reasons
 
 
 def test_an_excerpt_skips_the_greeting_and_stops_at_a_word() -> None:

@@ -387,7 +387,7 @@ def _features(item: Scored, own: Profile, complaint: Complaint,
     if common:
         found["words"] = min(5.0, sum(rarity[w] for w in common)) / 5
         if found["words"] >= 0.3:
-            telling = sorted(common, key=lambda w: -rarity[w])[:5]
+            telling = sorted(common, key=lambda w: (-rarity[w], w))[:5]
             reasons.append("shares the words " + ", ".join(telling))
     # Entities.
     relation = _codes_relation(own.codes, notice.codes)
