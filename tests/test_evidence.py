@@ -208,6 +208,29 @@ def test_a_notice_that_arrives_after_the_search_triggers_it_again(tmp_path: Path
     stored.store.close()
 
 
+def test_notices_read_for_one_search_give_the_same_evidence_to_the_next(
+        tmp_path: Path) -> None:
+    """The finder keeps the notices it has read (with only the opening of a long
+    body): a search from that cache cites exactly what a fresh search cites, with
+    the recipients, the excerpt and the score."""
+    long_body = MAINTENANCE_BODY + "\n\nCondiciones del servicio:\n" + "Cláusula. " * 2000
+    maintenance = notice("n1", "2026-03-04T17:30:00+01:00", ["marta@clinicasol.example"],
+                         body=long_body, bcc=["admin@clinicasol.example"])
+    stored = store_scenario(scenario(maintenance), tmp_path)
+    try:
+        finder = EvidenceFinder()
+        row = stored.rows["c"]
+        first = finder.find(stored.store, row)
+        again = finder.find(stored.store, row)
+        fresh = EvidenceFinder().find(stored.store, row)
+        assert first and [e.message_id for e in first] == [stored.ids["n1"]]
+        assert again == first == fresh
+        assert first[0].recipients == ("marta@clinicasol.example", "admin@clinicasol.example")
+        assert first[0].excerpt == excerpt(long_body)
+    finally:
+        stored.store.close()
+
+
 def test_reference_codes_match_the_same_and_contradict_another_of_the_series() -> None:
     assert _codes_relation(frozenset({"A-2026-031"}), frozenset({"A-2026-031"})) == 1
     assert _codes_relation(frozenset({"412"}), frozenset({"B-0003-00000412"})) == 1

@@ -42,6 +42,7 @@ others (bench/evidence.py).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -65,6 +66,8 @@ log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 3
 EXCERPT_CHARS = 240
+# An excerpt is taken from this much of the start of a notice (see opening).
+_OPENING_CHARS = 4000
 CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault")
 
 # What each category's proof is about: how much a topic shared with the
@@ -492,9 +495,14 @@ def _evidence(item: Scored) -> Evidence:
     )
 
 
+def opening(body: str) -> str:
+    """The start of a notice's body: all that its excerpt is taken from."""
+    return body[:_OPENING_CHARS]
+
+
 def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
     """The notice's opening, on one line, cut at a word: enough to recognise it."""
-    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    lines = [line.strip() for line in opening(body).splitlines() if line.strip()]
     # A greeting line ("Hola, Marta:") says nothing; skip it when more follows.
     if len(lines) > 1 and len(lines[0]) < 40 and lines[0].rstrip().endswith((":", ",")):
         lines = lines[1:]
@@ -505,12 +513,14 @@ def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 class EvidenceFinder:
-    """Runs the search for every complaint that is due, keeping the profiles of the
-    notices it has read (they are compared with many complaints)."""
+    """Runs the search for every complaint that is due, keeping the notices it has
+    read, with their profiles (each is compared with many complaints)."""
 
     def __init__(self, cache_size: int = 20_000) -> None:
-        # Keyed by Message-ID, which names one message in any store.
-        self._profiles: dict[str, Profile] = {}
+        # Keyed by Message-ID, which names one message in any store. A notice is kept
+        # with only the opening of its body, all its excerpt reads, so that the cache
+        # stays small however long the notices are.
+        self._notices: dict[str, tuple[Candidate, Profile]] = {}
         self._cache_size = cache_size
 
     def find(self, store: Store, row_id: int) -> list[Evidence] | None:
@@ -536,28 +546,43 @@ class EvidenceFinder:
             thread_id=record["thread_id"], probabilities=json.loads(record["probabilities"]),
             in_reply_to=record["in_reply_to"], language=record["language"])
 
-    @staticmethod
-    def candidates(store: Store, complaint: Complaint) -> list[Candidate]:
-        """The provider's messages to the complainant's party before the complaint."""
-        rows = store.proof_candidates(party(complaint.sender), complaint.sender,
-                                      complaint.date)
-        return [Candidate(
-            row=int(r["id"]), message_id=r["message_id"], date=datetime.fromisoformat(r["date"]),
-            subject=r["subject"], body=r["body"], sender=r["sender"] or "",
-            recipients=tuple(r["recipients"]), thread_id=r["thread_id"],
-            to_complainant=bool(r["to_complainant"])) for r in rows]
+    def candidates(self, store: Store, complaint: Complaint) -> list[Candidate]:
+        """The provider's messages to the complainant's party before the complaint,
+        newest first; those read for an earlier complaint are not read again."""
+        found = store.proof_candidates(party(complaint.sender), complaint.sender,
+                                       complaint.date)
+        known = {m: self._notices[m] for _, m, _ in found if m in self._notices}
+        for r in store.provider_messages([row for row, m, _ in found if m not in known]):
+            cand = Candidate(
+                row=int(r["id"]), message_id=r["message_id"],
+                date=datetime.fromisoformat(r["date"]), subject=r["subject"], body=r["body"],
+                sender=r["sender"] or "", recipients=tuple(r["recipients"]),
+                thread_id=r["thread_id"], to_complainant=False)
+            known[cand.message_id] = (dataclasses.replace(cand, body=opening(cand.body)),
+                                      profile(cand.subject, cand.body))
+        self._keep(known)
+        # The row and the flag are this store's and this complaint's.
+        return [dataclasses.replace(known[m][0], row=row, to_complainant=to_complainant)
+                for row, m, to_complainant in found]
 
     def profiles(self, candidates: Iterable[Candidate]) -> dict[int, Profile]:
         """The candidates' profiles by row, from the cache where they were read before."""
         found = {}
+        fresh = {}
         for cand in candidates:
-            known = self._profiles.get(cand.message_id)
+            known = self._notices.get(cand.message_id)
             if known is None:
-                if len(self._profiles) >= self._cache_size:
-                    self._profiles.clear()
-                known = self._profiles[cand.message_id] = profile(cand.subject, cand.body)
-            found[cand.row] = known
+                known = fresh[cand.message_id] = (
+                    dataclasses.replace(cand, body=opening(cand.body)),
+                    profile(cand.subject, cand.body))
+            found[cand.row] = known[1]
+        self._keep(fresh)
         return found
+
+    def _keep(self, notices: Mapping[str, tuple[Candidate, Profile]]) -> None:
+        if len(self._notices) + len(notices) > self._cache_size:
+            self._notices.clear()
+        self._notices.update(notices)
 
     def update(self, store: Store, stop: Callable[[], bool] | None = None) -> int:
         """Search for every complaint that is due; returns how many were searched."""

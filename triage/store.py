@@ -482,18 +482,31 @@ class Store:
         return dict(row) if row else None
 
     def proof_candidates(self, party: str, address: str, before: datetime,
-                         limit: int = 300) -> list[dict[str, Any]]:
+                         limit: int = 300) -> list[tuple[int, str, bool]]:
         """The provider's messages to ``party`` (an organisation's domain or a free-mail
-        address) in the PROOF_WINDOW before ``before``, newest first; each says whether
-        it went to ``address`` itself and lists its recipients (to, cc, bcc)."""
+        address) in the PROOF_WINDOW before ``before``, newest first: row id,
+        Message-ID, and whether it went to ``address`` itself. Read their contents
+        with ``provider_messages`` (the evidence search keeps those it has read)."""
         rows = self.db.execute(
-            """SELECT m.id, m.message_id, m.date, m.subject, m.body, m.sender, m.thread_id,
+            """SELECT m.id, m.message_id,
                       EXISTS(SELECT 1 FROM addresses a WHERE a.message = m.id
                              AND a.email = ? AND a.role != 'reply_to') AS to_complainant
                FROM parties p JOIN messages m ON m.id = p.message
                WHERE p.party = ? AND m.kind = 'provider' AND m.date < ? AND m.date >= ?
                ORDER BY m.date DESC LIMIT ?""",
             (address, party, _iso(before), _iso(before - PROOF_WINDOW), limit)).fetchall()
+        return [(int(r["id"]), str(r["message_id"]), bool(r["to_complainant"])) for r in rows]
+
+    def provider_messages(self, row_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """What the evidence search reads of stored messages: id, Message-ID, date,
+        subject, body, sender, thread and recipients (to, cc, bcc)."""
+        if not row_ids:
+            return []
+        marks = ",".join("?" * len(row_ids))
+        rows = self.db.execute(
+            f"""SELECT id, message_id, date, subject, body, sender, thread_id
+                FROM messages WHERE id IN ({marks})""",  # noqa: S608 - only placeholders
+            tuple(row_ids)).fetchall()
         recipients = self._recipients([int(row["id"]) for row in rows])
         return [dict(row, recipients=recipients[int(row["id"])]) for row in rows]
 
