@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from triage import nlp
 from triage.concepts import concept_tokens
@@ -94,3 +96,26 @@ def test_the_vocabulary_stays_bounded_over_endless_new_strings(
     assert earlier.vocab is not nlp.tokenise("hola", "es").vocab
     assert {(e.kind, e.value) for e in nlp.find_entities(earlier)} >= {
         ("invoice", "FAC-77"), ("amount", "120.00")}
+
+
+_PIECES = ["factura", "nº", "FAC-2026-0412", "1042", "1.210,00", "€", "R$", "$1,250.00", "de",
+           "14", "noviembre", "Nov", "3rd", "14/11/2026", "2026-03-12", "www.cliente.es",
+           "billing@shop.example", "INV-0098", "EUR", "pagaré", "ok.", "(ver", "acme.co.uk)",
+           "#77", "Rs.", "4000", "dia", "hola", "—", "x"]
+_GAPS = [" ", " ", " ", "  ", "\n", "\n\n", "\t", " \n ", "\u00a0", "\r\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_GAPS)), max_size=40),
+       st.sampled_from(["es", "pt", "en"]))
+def test_entities_from_the_stretches_around_candidates_are_those_of_the_whole_text(
+        parts: list[tuple[str, str]], lang: str) -> None:
+    text = "".join(piece + gap for piece, gap in parts)
+    assert nlp.entities_in(text, lang) == nlp.find_entities(nlp.tokenise(text, lang))
+
+
+def test_entities_of_a_text_with_long_stretches_between_candidates() -> None:
+    filler = "palabra " * 50
+    text = f"{filler}factura 1042 {filler}de 1.210,00 €\n\n{filler}el 3 de noviembre"
+    assert [(e.kind, e.value) for e in nlp.entities_in(text, "es")] == [
+        ("invoice", "1042"), ("amount", "1210.00"), ("date", "11-03")]

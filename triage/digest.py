@@ -40,7 +40,7 @@ import jinja2
 from babel.dates import format_date
 
 from triage.config import Config, DigestConfig
-from triage.nlp import find_entities, tokenise
+from triage.nlp import entities_in
 from triage.show import printable
 from triage.store import Store
 from triage.threads import party
@@ -198,7 +198,7 @@ def _thread_line(store: Store, thread: str, rows: list[dict[str, Any]]) -> Threa
     if worst["category"] == "payment_excuse":
         for row in rows:
             lang = row["language"] if row["language"] in ("es", "pt", "en") else "xx"
-            for entity in find_entities(tokenise(f"{row['subject']}\n{row['body']}", lang)):
+            for entity in entities_in(f"{row['subject']}\n{row['body']}", lang):
                 if entity.kind == "invoice":
                     invoices[entity.value] = None
                 elif entity.kind == "amount":

@@ -39,7 +39,7 @@ from triage.drafts import (
 )
 from triage.errors import MailboxConnectionError, MailboxError
 from triage.mailbox import Mailbox
-from triage.nlp import find_entities, tokenise
+from triage.nlp import entities_in
 from triage.store import Store
 from triage.threads import strip_prefixes
 
@@ -257,7 +257,7 @@ class Drafter:
     def context(self, draft: dict[str, Any], original: Original, lang: str,
                 now: datetime) -> ReplyContext:
         provider = self.config.provider
-        entities = find_entities(tokenise(original.body, lang))
+        entities = entities_in(original.body, lang)
         evidence = self.store.thread_evidence(draft["thread_id"])[:3]
         return ReplyContext(
             client_name=original.sender_name, client_address=original.reply_to

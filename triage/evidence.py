@@ -57,7 +57,7 @@ from spacy.lang.es.stop_words import STOP_WORDS as ES_STOP
 from spacy.lang.pt.stop_words import STOP_WORDS as PT_STOP
 
 from triage.language import detect_language
-from triage.nlp import find_entities, fold, tokenise
+from triage.nlp import entities_in, fold
 from triage.store import Store
 from triage.threads import party, strip_prefixes
 from triage.topics import marks, notice_types, topics
@@ -203,7 +203,7 @@ def profile(subject: str, body: str, lang: str | None = None) -> Profile:
     text = f"{subject}\n{body}"
     folded = fold(text)
     lang = lang or detect_language(body, subject)
-    entities = find_entities(tokenise(text, lang))
+    entities = entities_in(text, lang)
     codes = {_code(m.group(1) or m.group(2) or m.group(3)) for m in _CODE.finditer(text)}
     # "factura 412", "fatura 2026/0412": numbers the entity matcher saw named as invoices.
     codes |= {_code(e.value) for e in entities if e.kind == "invoice"}

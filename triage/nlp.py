@@ -48,6 +48,7 @@ _DOMAIN = r"^(?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\
 # Every entity pattern needs a digit, an "@" or a dotted name; the matcher only
 # looks near them, and text with none of them is not run through it at all.
 _MAY_HOLD_ENTITY = re.compile(r"\d+|@|[a-z0-9-]\.[a-z]{2}", re.IGNORECASE)
+_RUN = re.compile(r"\S+")
 _LEMMA_CACHE_SIZE = 50_000
 # Strings a pipeline's vocabulary may gather before it is built afresh (see tokenise).
 VOCAB_LIMIT = 50_000
@@ -189,6 +190,34 @@ def find_entities(doc: Doc) -> list[Entity]:
         taken.update(range(span.start, span.end))
         found.append(Entity(kind=kind, text=span.text, value=value))
     return found
+
+
+def entities_in(text: str, lang: str) -> list[Entity]:
+    """The entities ``find_entities`` finds in the whole text, found by tokenising only
+    the stretches of it around a candidate (a digit, an "@", a dotted name).
+
+    spaCy tokenises each run of non-space characters on its own, so a stretch of
+    whole runs is tokenised as it is inside the text; every run gives at least one
+    token, so a stretch reaching a few runs either side of a candidate holds every
+    pattern the candidate can be part of. For a text that is not otherwise tokenised
+    (the evidence search's), this saves about half the work.
+    """
+    runs = [match.span() for match in _RUN.finditer(text)]
+    starts = [start for start, _ in runs]
+    stretches: list[list[int]] = []
+    for match in _MAY_HOLD_ENTITY.finditer(text):
+        run = bisect.bisect_right(starts, match.start()) - 1
+        first, last = max(0, run - _PATTERN_REACH), min(len(runs) - 1, run + _PATTERN_REACH)
+        if stretches and first <= stretches[-1][1] + 1:
+            stretches[-1][1] = last
+        else:
+            stretches.append([first, last])
+    if not stretches:
+        return []
+    # One Doc for all the stretches: a line break between two is a token of its own,
+    # which no pattern can match across.
+    return find_entities(tokenise("\n\n".join(
+        text[runs[first][0]:runs[last][1]] for first, last in stretches), lang))
 
 
 def _candidate_windows(doc: Doc) -> list[Span]:
