@@ -82,15 +82,18 @@ def test_imaps_defaults_to_port_993_and_implicit_tls(write_config) -> None:
 
 
 def test_service_settings_have_defaults_and_can_be_set(write_config) -> None:
-    assert load_config(write_config()).service.idle_seconds == 600
+    default = load_config(write_config()).service
+    assert default.idle_seconds == 600
+    assert default.processes == min(2, os.cpu_count() or 1)
     custom = load_config(write_config(MINIMAL_CONFIG + """
 [service]
 idle = false
 poll_seconds = 15
 notices_seconds = 900
+processes = 1
 """))
     assert (custom.service.idle, custom.service.poll_seconds,
-            custom.service.notices_seconds) == (False, 15, 900)
+            custom.service.notices_seconds, custom.service.processes) == (False, 15, 900, 1)
 
 
 def test_relative_paths_are_taken_from_the_config_folder(write_config, tmp_path: Path) -> None:
@@ -418,6 +421,7 @@ MALFORMED: dict[tuple[str, str], tuple[object, ...]] = {
     ("service", "idle_seconds"): (0, 9, 1501, 600.5),
     ("service", "poll_seconds"): (0, 3601, 1.5),
     ("service", "notices_seconds"): (9, 86401),
+    ("service", "processes"): (0, 3, 1.5),
     ("drafts", "enabled"): (),
     ("drafts", "categories"): (["rant"], ["other"], ["Accusation"]),
     ("drafts", "working_days"): (["funday"], ["monkey"], ["mo"], ["mon", "7"], []),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
+import email.utils
 import json
 import os
 import signal
@@ -12,7 +14,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -109,6 +112,62 @@ def test_run_once_over_2000_messages_then_nothing_to_do(
         capture_output=True, text=True, env=env, timeout=120, check=False)
     assert second.returncode == 0, second.stderr
     assert "0 new messages stored, 0 client messages triaged" in second.stdout
+
+
+def test_a_helper_process_gives_the_same_triage_and_evidence_as_one_process(
+    tmp_path: Path, dovecot: Dovecot, password: str,
+) -> None:
+    """``[service] processes = 2`` forks a helper that reads, classifies and searches
+    half of each large batch: the store must end up as one process leaves it. The
+    mail has what must cross to the helper: IMAP arrival times, every format the
+    factory makes, client mail without a Date header, and notices cited as proof."""
+    clients = [render(mail) for _, mail, _ in varied_emails(260, seed=17)]
+    notices = [_reminder_before(raw) for raw in clients[:60]]
+    undated = [b"From: x@tienda.example\r\nSubject: sin fecha\r\n\r\nNo llega el correo.\r\n"]
+    client = dovecot.client()
+    try:
+        client.multiappend("INBOX", clients + undated)
+        client.multiappend("Billing", notices)
+    finally:
+        client.logout()
+    env = {**os.environ, "TRIAGE_TEST_IMAP_PASSWORD": password}
+    exports = []
+    for processes in (1, 2):
+        root = tmp_path / f"p{processes}"
+        root.mkdir()
+        config_path = imap_config(root, dovecot)
+        with config_path.open("a", encoding="utf-8") as config:
+            config.write(f"processes = {processes}\n")
+        run = subprocess.run(
+            [sys.executable, "-m", "triage", "run", "--once", "-v", "--config",
+             str(config_path)], capture_output=True, text=True, env=env, timeout=300,
+            check=False)
+        assert run.returncode == 0, run.stderr
+        assert "321 new messages stored, 261 client messages triaged" in run.stdout
+        # The helper did its part: it never failed, nor gave a batch back.
+        assert "one process" not in run.stderr
+        assert "the helper could not" not in run.stderr
+        exported = root / "export.jsonl"
+        subprocess.run([sys.executable, "-m", "triage", "export", "--config", str(config_path),
+                        "-o", str(exported)], env=env, check=True, capture_output=True)
+        exports.append(exported.read_text(encoding="utf-8"))
+    assert exports[0] == exports[1]
+    rows = [json.loads(line) for line in exports[1].splitlines()]
+    assert sum(bool(row["evidence"]) for row in rows) > 0
+
+
+def _reminder_before(raw: bytes) -> bytes:
+    """A billing reminder to the sender of ``raw``, sent two days before it."""
+    original = email.message_from_bytes(raw, policy=email.policy.default)
+    reminder = email.message.EmailMessage()
+    reminder["From"] = "Facturación <billing@agency.example>"
+    reminder["To"] = str(original["From"])
+    reminder["Subject"] = "Recordatorio: factura FAC-2026-0412 pendiente de pago"
+    reminder["Date"] = format_datetime(
+        email.utils.parsedate_to_datetime(str(original["Date"])) - timedelta(days=2))
+    reminder.set_content("La factura FAC-2026-0412 de 120,00 EUR venció el día 7. Si el pago "
+                         "no llega en 10 días el servicio quedará suspendido.")
+    return bytes(reminder)
 
 
 def test_uidvalidity_change_rereads_without_duplicates(

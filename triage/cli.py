@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import signal
@@ -21,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from triage.drafting import DraftReport
     from triage.evidence import EvidenceFinder
     from triage.reports import Reporter
+    from triage.workers import Helper
 
 log = logging.getLogger("triage")
 
@@ -270,6 +272,26 @@ def open_evidence() -> EvidenceFinder:
     return EvidenceFinder()
 
 
+def helper_for(config: Config, classifier: MessageClassifier, finder: EvidenceFinder
+               ) -> Helper | None:
+    """With ``[service] processes = 2``, a helper process (forked from this one, with
+    the model already loaded) that reads, classifies and searches half of each large
+    batch. It opens a connection of its own to the store, and only reads from it."""
+    if config.service.processes < 2:
+        return None
+    from triage.ingest import read_fetched
+    from triage.workers import Helper
+
+    opened: list[Store] = []
+
+    def search(rows: Sequence[int]) -> list[Any]:
+        return finder.search(opened[0], rows)
+
+    return Helper({"read": functools.partial(read_fetched, config),
+                   "classify": classifier.classifications, "evidence": search},
+                  after_fork=lambda: opened.append(Store(config.store.path)))
+
+
 def moment(text: str) -> datetime:
     """``--now``: an ISO 8601 date and time; a naive one is completed later with the
     provider's time zone."""
@@ -307,13 +329,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             # The passwords first: a failing password command is said at once, not
             # after the model's seconds of loading (or at the first digest).
             opener, reports = mailbox_opener(config, store), reporter(config, store)
+            classifier, finder = open_classifier(), open_evidence()
+            helper = helper_for(config, classifier, finder)
             # --dry-run: drafts are the only write to the mailbox.
-            service = Service(config, store, open_classifier(), opener,
-                              stop=stop, evidence=open_evidence(),
+            service = Service(config, store, classifier, opener,
+                              stop=stop, evidence=finder,
                               drafter=Drafter(config, store), clock=clock,
                               dry_run=args.dry_run, preview=args.now is not None,
-                              reporter=reports)
-            report = service.run_once() if args.once else service.run_forever()
+                              reporter=reports, helper=helper)
+            try:
+                report = service.run_once() if args.once else service.run_forever()
+            finally:
+                if helper is not None:
+                    helper.close()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -117,6 +117,7 @@ class ServiceConfig:
     idle_seconds: int = 600  # end and re-issue an IDLE this often (servers drop at 30 min)
     poll_seconds: int = 60  # without IDLE: look for new mail this often
     notices_seconds: int = 300  # Sent and the notice folders: read this often
+    processes: int = 2  # 2: a helper process takes half of each large batch
 
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -261,7 +262,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "folders": ("inbox", "sent", "drafts", "notices"),
     "provider": ("name", "addresses", "domains", "timezone", "language", "signature"),
     "store": ("path",),
-    "service": ("idle", "idle_seconds", "poll_seconds", "notices_seconds"),
+    "service": ("idle", "idle_seconds", "poll_seconds", "notices_seconds", "processes"),
     "drafts": ("enabled", "categories", "working_days", "day_starts", "cooldown_hours",
                "cooldown_hours_hostile", "no_cooldown", "max_age_days", "from", "templates",
                "payment_terms", "scope_terms"),
@@ -626,6 +627,8 @@ def _service(table: _Table) -> ServiceConfig:
         idle_seconds=_seconds(table, "idle_seconds", 600, 10, 1500),
         poll_seconds=_seconds(table, "poll_seconds", 60, 1, 3600),
         notices_seconds=_seconds(table, "notices_seconds", 300, 10, 86400),
+        # A second process only helps where there is a second core.
+        processes=_whole(table, "processes", min(2, os.cpu_count() or 1), 1, 2, "processes"),
     )
 
 

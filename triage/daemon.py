@@ -34,6 +34,7 @@ from triage.ingest import Classifier, EvidenceSearch, IngestReport, ingest, warn
 from triage.mailbox import Mailbox
 from triage.reports import Reporter, ReportSummary
 from triage.store import Store
+from triage.workers import Splitter
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +84,9 @@ class Service:
                  backoff: Backoff | None = None, evidence: EvidenceSearch | None = None,
                  drafter: Drafter | None = None, clock: Callable[[], datetime] | None = None,
                  dry_run: bool = False, preview: bool = False,
-                 reporter: Reporter | None = None) -> None:
+                 reporter: Reporter | None = None, helper: Splitter | None = None) -> None:
         self.config = config
+        self.helper = helper  # another process for part of each large batch
         self.drafter = drafter
         self.reporter = reporter  # the weekly digest and alerts, sent over SMTP
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -136,7 +138,7 @@ class Service:
         drafts that are due."""
         report = ingest(mailbox, self.store, self.config, classifier=self.classifier,
                         folders=folders, on_missing=self._missing, stop=self.stop.is_set,
-                        evidence=self.evidence)
+                        evidence=self.evidence, helper=self.helper)
         self.report.count(report)
         if not self.stop.is_set():
             self.draft(mailbox, sent_read=self.config.folders.sent in folders)

@@ -48,7 +48,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,6 +61,7 @@ from triage.nlp import entities_in, fold
 from triage.store import Store
 from triage.threads import party, strip_prefixes
 from triage.topics import marks, notice_types, topics
+from triage.workers import Splitter
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,10 @@ MAX_EVIDENCE = 3
 EXCERPT_CHARS = 240
 # An excerpt is taken from this much of the start of a notice (see opening).
 _OPENING_CHARS = 4000
+# Complaints whose evidence is read from the store at a time, and searched (and
+# their evidence saved) between two looks at the stop signal.
+_ROUND = 500
+_STEP = 100
 CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault")
 
 # What each category's proof is about: how much a topic shared with the
@@ -584,26 +589,39 @@ class EvidenceFinder:
             self._notices.clear()
         self._notices.update(notices)
 
-    def update(self, store: Store, stop: Callable[[], bool] | None = None) -> int:
-        """Search for every complaint that is due; returns how many were searched."""
+    def search(self, store: Store, row_ids: Sequence[int]) -> list[list[dict[str, object]]]:
+        """The evidence of each stored, triaged message, as ``save_evidence`` takes it."""
+        found: list[list[dict[str, object]]] = []
+        for row_id in row_ids:
+            try:
+                cited = self.find(store, row_id) or []
+            except (ValueError, KeyError, TypeError, IndexError) as exc:
+                # A message the search cannot handle is recorded as searched, with
+                # nothing cited, and the service goes on with the others.
+                log.warning("evidence search failed for stored message %d (%s: %s); "
+                            "nothing cited", row_id, type(exc).__name__, exc)
+                cited = []
+            found.append([e.as_dict() for e in cited])
+        return found
+
+    def update(self, store: Store, stop: Callable[[], bool] | None = None,
+               helper: Splitter | None = None) -> int:
+        """Search for every complaint that is due; returns how many were searched.
+        With a ``helper``, another process searches part of each round."""
         done = 0
         while not (stop and stop()):
-            due = store.evidence_due()
+            due = store.evidence_due(limit=_ROUND)
             if not due:
                 break
-            for row_id in due:
+            for first in range(0, len(due), _STEP):
                 if stop and stop():
                     break
-                try:
-                    found = self.find(store, row_id) or []
-                except (ValueError, KeyError, TypeError, IndexError) as exc:
-                    # A message the search cannot handle is recorded as searched, with
-                    # nothing cited, and the service goes on with the others.
-                    log.warning("evidence search failed for stored message %d (%s: %s); "
-                                "nothing cited", row_id, type(exc).__name__, exc)
-                    found = []
-                store.save_evidence(row_id, [e.as_dict() for e in found])
-                done += 1
+                rows = due[first:first + _STEP]
+                local = functools.partial(self.search, store)
+                found = helper.map("evidence", rows, local) if helper else local(rows)
+                for row_id, cited in zip(rows, found, strict=True):
+                    store.save_evidence(row_id, cited)
+                done += len(rows)
         if done:
             log.debug("evidence searched for %d messages", done)
         return done

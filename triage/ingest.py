@@ -13,15 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Protocol
 
 from triage.config import Config
 from triage.errors import MailboxConnectionError, MailboxError
-from triage.mailbox import Mailbox
+from triage.mailbox import FetchedMessage, Mailbox
 from triage.message import Classification, Kind, Message
 from triage.parsing import parse_message
 from triage.store import Fetched, Store
 from triage.threads import thread_keys
+from triage.workers import Splitter
 
 log = logging.getLogger(__name__)
 # The one line per triaged message has its own logger, so that a bulk import with
@@ -42,7 +44,8 @@ class Classifier(Protocol):
 class EvidenceSearch(Protocol):
     """Finds the notices that answer each triaged complaint (evidence.EvidenceFinder)."""
 
-    def update(self, store: Store, stop: Callable[[], bool] | None = None) -> int: ...
+    def update(self, store: Store, stop: Callable[[], bool] | None = None,
+               helper: Splitter | None = None) -> int: ...
 
 
 @dataclass(slots=True)
@@ -108,20 +111,18 @@ def ingest_folder(
     mailbox: Mailbox, store: Store, config: Config, folder: str, uidvalidity: int,
     uids: Sequence[int], progress: Progress | None = None,
     classifier: Classifier | None = None, stop: Callable[[], bool] | None = None,
+    helper: Splitter | None = None,
 ) -> FolderReport:
     """Fetch, parse, classify and store ``uids`` of ``folder`` in batches; each batch,
-    its verdicts and the folder's checkpoint are committed together."""
+    its verdicts and the folder's checkpoint are committed together. With a
+    ``helper``, another process parses and classifies part of each batch."""
     report = FolderReport(folder=folder)
     for batch in _batches(uids, BATCH_SIZE):
         if stop is not None and stop():
             break
-        items = [
-            Fetched(uid=f.uid, message=m, kind=kind_of(m, folder, config),
-                    thread=thread_keys(m, config.provider.owns))
-            for f in mailbox.fetch(folder, batch)
-            # Its whole size, not only what was read of it.
-            for m in [replace(parse_message(f.raw, f.arrival), size=f.size)]
-        ]
+        fetched = [(folder, f) for f in mailbox.fetch(folder, batch)]
+        read = partial(read_fetched, config)
+        items = helper.map("read", fetched, read) if helper else read(fetched)
         for item in items:
             if item.kind is Kind.UNREADABLE:
                 report.unreadable += 1
@@ -131,8 +132,8 @@ def ingest_folder(
         if classifier is not None:
             clients = [i for i, item in enumerate(items)
                        if new[i] and item.kind is Kind.CLIENT]
-            for i, verdict in zip(clients, _classify(classifier, [items[i] for i in clients]),
-                                  strict=True):
+            verdicts = _classify(classifier, [items[i] for i in clients], helper)
+            for i, verdict in zip(clients, verdicts, strict=True):
                 if isinstance(verdict, str):
                     report.unreadable += 1
                     log.warning("%s UID %d cannot be classified: %s", folder, items[i].uid,
@@ -152,11 +153,24 @@ def ingest_folder(
     return report
 
 
-def _classify(classifier: Classifier, items: Sequence[Fetched]) -> list[Classification | str]:
+def read_fetched(config: Config, fetched: Sequence[tuple[str, FetchedMessage]]) -> list[Fetched]:
+    """Each (folder, fetched message) parsed, with who it is from and its thread keys."""
+    return [Fetched(uid=f.uid, message=m, kind=kind_of(m, folder, config),
+                    thread=thread_keys(m, config.provider.owns))
+            for folder, f in fetched
+            # Its whole size, not only what was read of it.
+            for m in [replace(parse_message(f.raw, f.arrival), size=f.size)]]
+
+
+def _classify(classifier: Classifier, items: Sequence[Fetched],
+              helper: Splitter | None = None) -> list[Classification | str]:
     """A verdict per item, or the reason it has none: a message that breaks the
     classifier is recorded with the reason, and the rest of its batch is classified."""
+    messages = [item.message for item in items]
     try:
-        return list(classifier.classifications([item.message for item in items]))
+        if helper is not None:
+            return helper.map("classify", messages, classifier.classifications)
+        return list(classifier.classifications(messages))
     except Exception:  # noqa: BLE001, S110 - one at a time below finds the message
         pass
     verdicts: list[Classification | str] = []
@@ -209,6 +223,7 @@ def ingest(
     on_missing: MissingFolder = warn_missing,
     stop: Callable[[], bool] | None = None,
     evidence: EvidenceSearch | None = None,
+    helper: Splitter | None = None,
 ) -> IngestReport:
     """Read ``folders`` (default: every configured folder). A missing notice or Sent
     folder is reported to ``on_missing`` and skipped; a missing inbox is an error.
@@ -228,9 +243,10 @@ def ingest(
             continue
         progress = progress_factory(folder, len(uids)) if progress_factory else None
         report.folders.append(ingest_folder(
-            mailbox, store, config, folder, uidvalidity, uids, progress, classifier, stop))
+            mailbox, store, config, folder, uidvalidity, uids, progress, classifier, stop,
+            helper))
     if evidence is not None and not (stop is not None and stop()):
-        report.searched = evidence.update(store, stop)
+        report.searched = evidence.update(store, stop, helper)
     return report
 
 

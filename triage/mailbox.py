@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -260,6 +260,15 @@ def read_message_file(path: Path) -> tuple[bytes, os.stat_result]:
         return handle.read(READ_LIMIT), os.fstat(handle.fileno())
 
 
+def _plain_zone(when: object) -> datetime | None:
+    """An INTERNALDATE with the standard library's fixed-offset zone in place of
+    imapclient's own, which cannot be pickled (the helper process gets it)."""
+    if not isinstance(when, datetime):
+        return None
+    offset = when.utcoffset()
+    return when if offset is None else when.replace(tzinfo=timezone(offset))
+
+
 def _is_maildir(path: Path) -> bool:
     return all((path / sub).is_dir() for sub in ("cur", "new", "tmp"))
 
@@ -413,7 +422,7 @@ class ImapMailbox:
                     continue  # expunged meanwhile
                 arrival = data.get(b"INTERNALDATE") if data else None
                 yield FetchedMessage(uid=uid, raw=bytes(body), size=sizes[uid],
-                                     arrival=arrival if isinstance(arrival, datetime) else None)
+                                     arrival=_plain_zone(arrival))
 
     def drafts_folder(self, configured: str) -> str:
         """The folder flagged \\Drafts (SPECIAL-USE), else the configured name, created
