@@ -11,8 +11,10 @@ languages, the categories' mix), in every format the test factory makes (plain, 
 multipart, quoted replies, signatures, charsets), and a Sent folder of the provider's
 notices (maintenance announcements, payment reminders, proposals) to the same
 clients, one for every nine client messages. The triage run is a fresh process, so its
-time includes start-up (imports and the model); its peak memory is its own maximum
-resident set size.
+time includes start-up (imports and the model). Its memory is given as the main
+process's own maximum resident set size, and as the peaks of the summed RSS and PSS
+of it and its helper process ([service] processes = 2, the default on two cores),
+sampled ten times a second: PSS counts the pages the two share once.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -159,11 +162,50 @@ def bare_read(server: Dovecot) -> tuple[float, int, int]:
     return time.perf_counter() - started, count, size
 
 
-def triage_run(server: Dovecot, work: Path,
-               profile: Path | None = None) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MB) and the summary line of `triage run --once`; with
-    ``profile``, the run is under cProfile and its statistics are written there."""
-    config, env = dovecot_config(server, work, TABLES)
+class TreeMemory:
+    """Samples, every tenth of a second, the memory of a process and its children
+    (the helper): the peak of their summed RSS, and of their summed PSS, which counts
+    the pages they share (the model, forked) once."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.rss = self.pss = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.1):
+            rss = pss = 0.0
+            for pid in self._tree():
+                try:
+                    text = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="ascii")
+                except OSError:
+                    continue  # ended meanwhile
+                fields = dict(line.split(":", 1) for line in text.splitlines()[1:])
+                rss += int(fields["Rss"].split()[0]) / 1024
+                pss += int(fields["Pss"].split()[0]) / 1024
+            self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+
+    def _tree(self) -> list[int]:
+        try:
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text("ascii")
+        except OSError:
+            return []
+        return [self.pid, *map(int, children.split())]
+
+
+def triage_run(server: Dovecot, work: Path, profile: Path | None = None,
+               processes: int | None = None) -> tuple[float, float, TreeMemory, str]:
+    """Seconds, the main process's peak RSS (MB), the memory of it and its helper,
+    and the summary line of `triage run --once`; with ``profile``, the run is under
+    cProfile and its statistics are written there."""
+    service = f"\n[service]\nprocesses = {processes}\n" if processes else ""
+    config, env = dovecot_config(server, work, TABLES + service)
     log = work / "run.log"
     profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
     started = time.perf_counter()
@@ -172,17 +214,20 @@ def triage_run(server: Dovecot, work: Path,
             [sys.executable, *profiler, "-m", "triage", "run", "--once", "-q",
              "--config", str(config)],
             env=env, stdout=output, stderr=subprocess.STDOUT)
+        tree = TreeMemory(process.pid)
         # Its own peak, not that of every child this script has had.
         _, status, usage = os.wait4(process.pid, 0)
+        tree.stop()
     elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     text = log.read_text(encoding="utf-8").strip()
     if process.returncode != 0:
         raise SystemExit(f"triage run failed: {text}")
-    return elapsed, usage.ru_maxrss / 1024, text.splitlines()[-1]
+    return elapsed, usage.ru_maxrss / 1024, tree, text.splitlines()[-1]
 
 
-def measure(size: int, profile: Path | None = None) -> list[str]:
+def measure(size: int, profile: Path | None = None, processes: int | None = None
+            ) -> list[str]:
     inbox, sent = mailbox(size)
     server = Dovecot()
     server.start()
@@ -190,15 +235,17 @@ def measure(size: int, profile: Path | None = None) -> list[str]:
     try:
         fill(server, inbox, sent)
         bare_s, bare_n, bare_bytes = bare_read(server)
-        run_s, peak, summary = triage_run(server, work, profile)
+        run_s, peak, tree, summary = triage_run(server, work, profile, processes)
     finally:
         server.remove()
+    setting = f" ([service] processes = {processes})" if processes else ""
     return [
         f"{size} messages ({len(inbox)} client, {len(sent)} notices in Sent; "
         f"{bare_bytes / 1e6:.1f} MB):",
         f"  bare imapclient read: {bare_s:.2f} s, {bare_n / bare_s:.0f} messages/s",
-        f"  triage run --once from an empty store: {run_s:.2f} s, {size / run_s:.0f} "
-        f"messages/s, peak RSS {peak:.0f} MB",
+        f"  triage run --once from an empty store{setting}: {run_s:.2f} s, {size / run_s:.0f} "
+        f"messages/s, peak RSS {peak:.0f} MB (main process); with its helper, sampled: "
+        f"RSS {tree.rss:.0f} MB, PSS {tree.pss:.0f} MB",
         f"  ratio {run_s / bare_s:.1f}; triage said: {summary}",
     ]
 
@@ -212,12 +259,14 @@ def main() -> None:
                         help="run triage under cProfile and write its statistics to FILE "
                              "(read them with `python -m pstats FILE`); the timings then "
                              "include the profiler's cost, so nothing is written to results")
+    parser.add_argument("--processes", type=int, choices=(1, 2),
+                        help="[service] processes for the triage run (default: triage's own)")
     args = parser.parse_args()
     lines = [f"backfill ({machine()}, {os.cpu_count()} cores, Dovecot on loopback, "
              "implicit TLS)"]
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"measuring {size} messages...", file=sys.stderr, flush=True)
-        lines += measure(size, args.profile)
+        lines += measure(size, args.profile, args.processes)
     publish(args.out, lines, write=args.profile is None)
 
 
