@@ -50,7 +50,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
 from spacy.lang.es.stop_words import STOP_WORDS as ES_STOP
@@ -244,6 +244,7 @@ def _is_year_label(code: str) -> bool:
     return bool(re.fullmatch(r"[A-Z]+-(?:19|20)\d\d", code))
 
 
+@functools.lru_cache(maxsize=4096)
 def _split_code(code: str) -> tuple[str, str]:
     """A code's series and number: "A-2026-031" → ("A-2026-", "31"); "412" → ("", "412")."""
     match = re.match(r"^(.*?)(\d+)$", code)
@@ -355,8 +356,11 @@ def _word_rarity(own: Profile, others: list[Profile]) -> dict[str, float]:
     notices: the client's name and the provider's sign-off are in all of them and
     say nothing; a server's name in one of them says a lot."""
     count = len(others) + 1
-    return {w: math.log((count + 1) / (1 + sum(w in p.words for p in others)))
-            for w in own.words}
+    found = dict.fromkeys(own.words, 0)
+    for other in others:
+        for word in own.words & other.words:  # a few words: not every word of every notice
+            found[word] += 1
+    return {w: math.log((count + 1) / (1 + n)) for w, n in found.items()}
 
 
 def notice_kinds(notice: Profile, sender: str) -> set[str]:
@@ -438,16 +442,16 @@ def _same_id(a: str, b: str) -> bool:
 
 
 def _announced_just_before(notice: Profile, when: datetime) -> bool:
-    for value in notice.dates:
-        month, day = int(value[:2]), int(value[3:])
-        for year in (when.year, when.year - 1):
-            try:
-                event = when.replace(year=year, month=month, day=day)
-            except ValueError:
-                continue
-            if timedelta(days=-1) <= when - event <= timedelta(days=4):
-                return True
-    return False
+    """Whether the notice names a day from four days before ``when`` to the day after."""
+    return bool(notice.dates & _days_around(when.date()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _days_around(day: date) -> frozenset[str]:
+    """"MM-DD" of the days from four before ``day`` to the one after, in its year or
+    the last (a notice names a day, not a year)."""
+    return frozenset(f"{d.month:02d}-{d.day:02d}" for k in range(-4, 2)
+                     for d in [day + timedelta(days=k)] if d.year in (day.year, day.year - 1))
 
 
 def _drop_superseded(scored: list[Scored]) -> list[Scored]:
@@ -517,6 +521,13 @@ def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
     return text[:limit].rsplit(" ", 1)[0] + "…"
 
 
+def _as(cand: Candidate, row: int, to_complainant: bool) -> Candidate:
+    """``cand`` with this row and flag (copied only when they differ)."""
+    if cand.row == row and cand.to_complainant == to_complainant:
+        return cand
+    return dataclasses.replace(cand, row=row, to_complainant=to_complainant)
+
+
 class EvidenceFinder:
     """Runs the search for every complaint that is due, keeping the notices it has
     read, with their profiles (each is compared with many complaints)."""
@@ -567,8 +578,7 @@ class EvidenceFinder:
                                       profile(cand.subject, cand.body))
         self._keep(known)
         # The row and the flag are this store's and this complaint's.
-        return [dataclasses.replace(known[m][0], row=row, to_complainant=to_complainant)
-                for row, m, to_complainant in found]
+        return [_as(known[m][0], row, to_complainant) for row, m, to_complainant in found]
 
     def profiles(self, candidates: Iterable[Candidate]) -> dict[int, Profile]:
         """The candidates' profiles by row, from the cache where they were read before."""
