@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from triage.errors import StoreError
 from triage.message import Address, Kind, Message
 from triage.store import MIGRATIONS, Fetched, Store
+from triage.threads import thread_keys
 
 
 def message(n: int, **changes: object) -> Message:
@@ -170,3 +172,40 @@ def test_two_connections_opening_a_new_database_at_once_both_work(tmp_path: Path
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def _plans(store: Store, run: Callable[[], object], verb: str = "SELECT") -> list[str]:
+    """The query plan of every ``verb`` statement ``run`` executes."""
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    try:
+        run()
+    finally:
+        store.db.set_trace_callback(None)
+    return [" / ".join(row[3] for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            for sql in statements if sql.lstrip().upper().startswith(verb)]
+
+
+def test_the_searches_by_party_read_the_partys_messages_by_its_index(store: Store) -> None:
+    """Left to choose, SQLite read every message of the proof window and then checked
+    the party: the evidence search slowed down with every notice to anyone."""
+    notice = message(1, sender=Address("Ana", "ana@agency.example"),
+                     to=(Address("", "cliente@client.example"),), bcc=())
+    store.save_batch("Sent", 1, [Fetched(uid=1, message=notice, kind=Kind.PROVIDER,
+                                         thread=thread_keys(notice, _agency))], last_uid=1)
+    plans = _plans(store, lambda: store.proof_candidates(
+        "client.example", "cliente@client.example", datetime(2026, 12, 1, tzinfo=UTC)))
+    assert any("parties_party" in plan for plan in plans), plans
+    again = message(2, sender=Address("Ana", "ana@agency.example"),
+                    to=(Address("", "cliente@client.example"),), bcc=())
+    # Storing a notice marks its client's later complaints for another search.
+    plans = _plans(store, lambda: store.save_batch("Sent", 1, [Fetched(
+        uid=2, message=again, kind=Kind.PROVIDER, thread=thread_keys(again, _agency))],
+        last_uid=2), verb="UPDATE TRIAGE")
+    searches = [plan for plan in plans if "parties" in plan]
+    assert searches and all("parties_party" in plan and "messages_kind_date" not in plan
+                            for plan in searches), searches
+
+
+def _agency(address: str) -> bool:
+    return address.endswith("@agency.example")

@@ -405,10 +405,12 @@ class Store:
         if item.thread is None or not item.thread.parties or item.message.date is None:
             return
         marks = ",".join("?" * len(item.thread.parties))
+        # CROSS JOIN keeps SQLite's loops in this order: the party's messages by its
+        # index, not every client message of the window (which grows with the mailbox).
         self.db.execute(
             f"""UPDATE triage SET evidence_at = NULL
                 WHERE evidence_at IS NOT NULL AND message IN (
-                    SELECT m.id FROM parties p JOIN messages m ON m.id = p.message
+                    SELECT m.id FROM parties p CROSS JOIN messages m ON m.id = p.message
                     WHERE p.party IN ({marks}) AND m.kind = 'client'
                       AND m.date > ? AND m.date <= ?)""",  # noqa: S608 - only placeholders
             (*item.thread.parties, _iso(item.message.date),
@@ -486,12 +488,14 @@ class Store:
         """The provider's messages to ``party`` (an organisation's domain or a free-mail
         address) in the PROOF_WINDOW before ``before``, newest first: row id,
         Message-ID, and whether it went to ``address`` itself. Read their contents
-        with ``provider_messages`` (the evidence search keeps those it has read)."""
+        with ``provider_messages`` (the evidence search keeps those it has read).
+        CROSS JOIN makes SQLite read the party's messages by its index: left to choose,
+        it read every notice of the window, to everyone, and checked the party."""
         rows = self.db.execute(
             """SELECT m.id, m.message_id,
                       EXISTS(SELECT 1 FROM addresses a WHERE a.message = m.id
                              AND a.email = ? AND a.role != 'reply_to') AS to_complainant
-               FROM parties p JOIN messages m ON m.id = p.message
+               FROM parties p CROSS JOIN messages m ON m.id = p.message
                WHERE p.party = ? AND m.kind = 'provider' AND m.date < ? AND m.date >= ?
                ORDER BY m.date DESC LIMIT ?""",
             (address, party, _iso(before), _iso(before - PROOF_WINDOW), limit)).fetchall()
