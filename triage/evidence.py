@@ -521,6 +521,11 @@ def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
     return text[:limit].rsplit(" ", 1)[0] + "…"
 
 
+def _kept(cand: Candidate) -> tuple[Candidate, Profile]:
+    """A notice as the finder keeps it: the opening of its body, and its profile."""
+    return dataclasses.replace(cand, body=opening(cand.body)), profile(cand.subject, cand.body)
+
+
 def _as(cand: Candidate, row: int, to_complainant: bool) -> Candidate:
     """``cand`` with this row and flag (copied only when they differ)."""
     if cand.row == row and cand.to_complainant == to_complainant:
@@ -574,8 +579,7 @@ class EvidenceFinder:
                 date=datetime.fromisoformat(r["date"]), subject=r["subject"], body=r["body"],
                 sender=r["sender"] or "", recipients=tuple(r["recipients"]),
                 thread_id=r["thread_id"], to_complainant=False)
-            known[cand.message_id] = (dataclasses.replace(cand, body=opening(cand.body)),
-                                      profile(cand.subject, cand.body))
+            known[cand.message_id] = _kept(cand)
         self._keep(known)
         # The row and the flag are this store's and this complaint's.
         return [_as(known[m][0], row, to_complainant) for row, m, to_complainant in found]
@@ -587,9 +591,7 @@ class EvidenceFinder:
         for cand in candidates:
             known = self._notices.get(cand.message_id)
             if known is None:
-                known = fresh[cand.message_id] = (
-                    dataclasses.replace(cand, body=opening(cand.body)),
-                    profile(cand.subject, cand.body))
+                known = fresh[cand.message_id] = _kept(cand)
             found[cand.row] = known[1]
         self._keep(fresh)
         return found
