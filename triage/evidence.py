@@ -61,7 +61,7 @@ from triage.nlp import entities_in, fold
 from triage.store import Store
 from triage.threads import party, strip_prefixes
 from triage.topics import marks, notice_types, topics
-from triage.workers import Splitter
+from triage.workers import Splitter, share
 
 log = logging.getLogger(__name__)
 
@@ -621,6 +621,7 @@ class EvidenceFinder:
         """Search for every complaint that is due; returns how many were searched.
         With a ``helper``, another process searches part of each round."""
         done = 0
+        search = functools.partial(self.search, store)
         while not (stop and stop()):
             due = store.evidence_due(limit=_ROUND)
             if not due:
@@ -629,8 +630,7 @@ class EvidenceFinder:
                 if stop and stop():
                     break
                 rows = due[first:first + _STEP]
-                local = functools.partial(self.search, store)
-                found = helper.map("evidence", rows, local) if helper else local(rows)
+                found = share(helper, "evidence", rows, search)
                 for row_id, cited in zip(rows, found, strict=True):
                     store.save_evidence(row_id, cited)
                 done += len(rows)

@@ -23,7 +23,7 @@ from triage.message import Classification, Kind, Message
 from triage.parsing import parse_message
 from triage.store import Fetched, Store
 from triage.threads import thread_keys
-from triage.workers import Splitter
+from triage.workers import Splitter, share
 
 log = logging.getLogger(__name__)
 # The one line per triaged message has its own logger, so that a bulk import with
@@ -121,8 +121,7 @@ def ingest_folder(
         if stop is not None and stop():
             break
         fetched = [(folder, f) for f in mailbox.fetch(folder, batch)]
-        read = partial(read_fetched, config)
-        items = helper.map("read", fetched, read) if helper else read(fetched)
+        items = share(helper, "read", fetched, partial(read_fetched, config))
         for item in items:
             if item.kind is Kind.UNREADABLE:
                 report.unreadable += 1
@@ -168,9 +167,7 @@ def _classify(classifier: Classifier, items: Sequence[Fetched],
     classifier is recorded with the reason, and the rest of its batch is classified."""
     messages = [item.message for item in items]
     try:
-        if helper is not None:
-            return helper.map("classify", messages, classifier.classifications)
-        return list(classifier.classifications(messages))
+        return share(helper, "classify", messages, classifier.classifications)
     except Exception:  # noqa: BLE001, S110 - one at a time below finds the message
         pass
     verdicts: list[Classification | str] = []

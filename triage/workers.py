@@ -39,6 +39,12 @@ class Splitter(Protocol):
     def map(self, task: str, items: Sequence[Any], local: Task | None = None) -> list[Any]: ...
 
 
+def share(helper: Splitter | None, task: str, items: Sequence[Any], local: Task) -> list[Any]:
+    """``local`` over ``items``, with part of them done by ``helper``'s ``task`` when
+    there is a helper."""
+    return helper.map(task, items, local) if helper is not None else local(items)
+
+
 class Helper:
     """One forked helper process that runs named ``tasks`` on part of a batch.
 
