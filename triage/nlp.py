@@ -202,18 +202,19 @@ def entities_in(text: str, lang: str) -> list[Entity]:
     pattern the candidate can be part of. For a text that is not otherwise tokenised
     (the evidence search's), this saves about half the work.
     """
+    candidates = list(_MAY_HOLD_ENTITY.finditer(text))
+    if not candidates:
+        return []
     runs = [match.span() for match in _RUN.finditer(text)]
     starts = [start for start, _ in runs]
     stretches: list[list[int]] = []
-    for match in _MAY_HOLD_ENTITY.finditer(text):
+    for match in candidates:
         run = bisect.bisect_right(starts, match.start()) - 1
         first, last = max(0, run - _PATTERN_REACH), min(len(runs) - 1, run + _PATTERN_REACH)
         if stretches and first <= stretches[-1][1] + 1:
             stretches[-1][1] = last
         else:
             stretches.append([first, last])
-    if not stretches:
-        return []
     # One Doc for all the stretches: a line break between two is a token of its own,
     # which no pattern can match across.
     return find_entities(tokenise("\n\n".join(
