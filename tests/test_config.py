@@ -453,6 +453,17 @@ MALFORMED: dict[tuple[str, str], tuple[object, ...]] = {
     ("alerts", "to"): (["boss"], []),
     ("alerts", "max_per_hour"): (0, 61),
     ("alerts", "max_age_hours"): (0, 721),
+    ("corrections", "enabled"): (),
+    ("corrections", "create_folders"): (),
+    ("corrections", "folders"): ({"acusation": "Triage/A"}, {"other": "Sent"},
+                                 {"other": "Triage/Accusation"}, {"other": ""},
+                                 {"other": 3}, {"other": "a\nb"}),
+    ("corrections", "keywords"): ({"other": "not a keyword"}, {"other": "triage_accusation"},
+                                  {"oter": "x"}, {"other": "(x)"}),
+    ("corrections", "retrain"): (),
+    ("corrections", "retrain_at"): ("3am", "24:00"),
+    ("corrections", "weight"): (0, 1001, True),
+    ("corrections", "tolerance"): (-0.1, 0.6),
 }
 MULTILINE = {("provider", "signature")}  # the one key where any text, even none, is right
 

@@ -126,6 +126,28 @@ _DAY_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "satu
 DRAFT_CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault")
 
 
+CATEGORIES = (*DRAFT_CATEGORIES, "other")
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionsConfig:
+    """How the provider corrects a category (a folder to drop the message in, or an
+    IMAP keyword), and how the model learns from the corrections."""
+
+    enabled: bool = True
+    create_folders: bool = False  # create the correction folders on the first run
+    # (category, folder) and (category, keyword) pairs, in CATEGORIES order.
+    folders: tuple[tuple[str, str], ...] = (
+        ("accusation", "Triage/Accusation"), ("payment_excuse", "Triage/Payment excuse"),
+        ("scope_creep", "Triage/Scope creep"), ("genuine_fault", "Triage/Genuine fault"),
+        ("other", "Triage/Other"))
+    keywords: tuple[tuple[str, str], ...] = tuple((c, f"triage_{c}") for c in CATEGORIES)
+    retrain: bool = True  # triage run retrains by itself at retrain_at when there are new ones
+    retrain_at: str = "03:00"  # in [provider] timezone
+    weight: float = 20.0  # one correction counts as this many corpus messages
+    tolerance: float = 0.02  # a new model may lose at most this much held-out macro-F1
+
+
 @dataclass(frozen=True, slots=True)
 class DraftsConfig:
     """Reply drafts: which categories get one, when they are due, what they say."""
@@ -200,6 +222,13 @@ class Config:
     drafts: DraftsConfig = DraftsConfig()
     digest: DigestConfig = DigestConfig()
     alerts: AlertsConfig = AlertsConfig()
+    corrections: CorrectionsConfig = CorrectionsConfig()
+
+    @property
+    def models_dir(self) -> Path:
+        """Where retrained models live: beside the state database (the shipped model is
+        never overwritten)."""
+        return self.store.path.with_name(self.store.path.stem + "-models")
 
     def local(self, moment: datetime) -> datetime:
         """``moment`` with the provider's time zone when it has none (``--now``,
@@ -269,6 +298,8 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "smtp": ("url", "from", "password_env", "password_command", "tls", "login", "ca_file"),
     "digest": ("send", "to", "weekday", "time", "days"),
     "alerts": ("enabled", "to", "max_per_hour", "max_age_hours"),
+    "corrections": ("enabled", "create_folders", "folders", "keywords", "retrain",
+                    "retrain_at", "weight", "tolerance"),
 }
 REQUIRED_TABLES = ("mailbox", "provider")
 # Keys whose wrong value may be a password typed in the wrong place: never echoed.
@@ -472,7 +503,7 @@ def _build(data: dict[str, Any], source: Path) -> Config:
     readers: dict[str, Callable[[_Table], Any]] = {
         "mailbox": _mailbox, "folders": _folders, "provider": _provider, "store": _store,
         "smtp": _smtp, "service": _service, "drafts": _drafts, "digest": _digest,
-        "alerts": _alerts,
+        "alerts": _alerts, "corrections": _corrections,
     }
     built: dict[str, Any] = {}
     for name, reader in readers.items():
@@ -481,7 +512,7 @@ def _build(data: dict[str, Any], source: Path) -> Config:
     defaults: dict[str, Callable[[], Any]] = {
         "folders": FoldersConfig, "store": lambda: StoreConfig(path=default_store_path()),
         "service": ServiceConfig, "drafts": DraftsConfig, "digest": DigestConfig,
-        "alerts": AlertsConfig,
+        "alerts": AlertsConfig, "corrections": CorrectionsConfig,
     }
     for name, default in defaults.items():
         built.setdefault(name, default())
@@ -491,6 +522,14 @@ def _build(data: dict[str, Any], source: Path) -> Config:
             key = "send" if name == "digest" else "enabled"
             raise ConfigError(f"{source}: [{name}] {key}: mail is sent through [smtp], "
                               "which is missing; add it or set this to false")
+    folders, corrections = built["folders"], built["corrections"]
+    taken = {_folder_key(f) for f in (*folders.all_read, folders.drafts)}
+    for category, folder in corrections.folders:
+        if _folder_key(folder) in taken:
+            raise ConfigError(
+                f"{source}: [corrections] folders.{category}: expected a folder of its own, "
+                f"not one of [folders] (messages dropped there go back to the inbox), "
+                f"got {_shown(folder)}")
     return Config(source=source, **built)
 
 
@@ -721,6 +760,59 @@ def _alerts(table: _Table) -> AlertsConfig:
         enabled=bool(enabled), to=_addresses(table, "to"),
         max_per_hour=_whole(table, "max_per_hour", 3, 1, 60, "alerts"),
         max_age_hours=_whole(table, "max_age_hours", 24, 1, 720, "hours"))
+
+
+# An IMAP keyword is an atom (RFC 3501); these characters are safe in every client.
+_KEYWORD = re.compile(r"[A-Za-z0-9_.$-]{1,64}")
+
+
+def _corrections(table: _Table) -> CorrectionsConfig:
+    defaults = CorrectionsConfig()
+    folders = _by_category(table, "folders", dict(defaults.folders),
+                           "a folder name of one line, e.g. \"Triage/Acusación\"",
+                           lambda name: "\\" not in name and name.upper() != "INBOX")
+    keywords = _by_category(table, "keywords", dict(defaults.keywords),
+                            "an IMAP keyword: letters, digits, _ . $ - (e.g. triage_other)",
+                            _KEYWORD.fullmatch)
+    number = (int, float)
+    weight = table.get("weight", number, "a number from 1 to 1000", 20.0)  # type: ignore[arg-type]
+    if isinstance(weight, bool) or not 1 <= float(weight) <= 1000:  # type: ignore[arg-type]
+        raise table.fail("weight", "a number from 1 to 1000", weight)
+    tolerance = table.get("tolerance", number, "a number from 0 to 0.5", 0.02)  # type: ignore[arg-type]
+    if isinstance(tolerance, bool) or not 0 <= float(tolerance) <= 0.5:  # type: ignore[arg-type]
+        raise table.fail("tolerance", "a number from 0 to 0.5", tolerance)
+    return CorrectionsConfig(
+        enabled=bool(table.get("enabled", bool, "true or false", True)),
+        create_folders=bool(table.get("create_folders", bool, "true or false", False)),
+        folders=folders, keywords=keywords,
+        retrain=bool(table.get("retrain", bool, "true or false", True)),
+        retrain_at=_time_of_day(table, "retrain_at", "03:00"),
+        weight=float(weight), tolerance=float(tolerance))  # type: ignore[arg-type]
+
+
+def _by_category(table: _Table, key: str, defaults: dict[str, str], expected: str,
+                 valid: Callable[[str], object]) -> tuple[tuple[str, str], ...]:
+    """A sub-table of one name per category (``folders = {other = "Triage/Otros"}``):
+    the categories left out keep their defaults; every name must be different."""
+    given = table.get(key, dict, "a table of names by category ("
+                      + ", ".join(CATEGORIES) + ")", {})
+    assert given is not None
+    names = dict(defaults)
+    for category, value in given.items():
+        if category not in CATEGORIES:
+            raise table.fail(f"{key}.{category}", "a category among " + ", ".join(CATEGORIES)
+                             + _did_you_mean(category, CATEGORIES), category)
+        if not isinstance(value, str) or not _one_line(value.strip()) \
+                or not value.strip() or not valid(value.strip()):
+            raise table.fail(f"{key}.{category}", expected, value)
+        names[category] = value.strip()
+    seen: dict[str, str] = {}
+    for category in CATEGORIES:
+        other = seen.setdefault(names[category].lower(), category)
+        if other != category:
+            raise table.fail(f"{key}.{category}", f"a name of its own, not the same as "
+                             f"{key}.{other}", names[category])
+    return tuple((c, names[c]) for c in CATEGORIES)
 
 
 def _hours(table: _Table, key: str, default: float) -> float:

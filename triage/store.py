@@ -176,6 +176,33 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outgoing_at ON outgoing(kind, at);
     """,
+    # 7: the provider's corrections (corrections.py) and the models retrained on them
+    # (retraining.py). A correction names its message by Message-ID: a message moved to a
+    # correction folder before triage read it is corrected once it is read.
+    # triage.model_category keeps the model's own verdict of a corrected message.
+    """
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        old_label TEXT,
+        new_label TEXT NOT NULL,
+        source TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX corrections_message ON corrections(message_id, id);
+    ALTER TABLE triage ADD COLUMN model_category TEXT;
+    CREATE TABLE retrains (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        upto INTEGER NOT NULL,
+        corrections INTEGER NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('kept', 'rejected', 'failed', 'rolled_back')),
+        score_before REAL,
+        score_after REAL,
+        model TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    """,
 )
 
 ROLES = ("to", "cc", "bcc", "reply_to")
@@ -305,6 +332,7 @@ class Store:
                 added += new
                 if new and item.classification is not None:
                     self._insert_classification(row_id, item.classification, now)
+                    self._apply_correction(row_id, item.message.message_id)
                 if new and item.kind is Kind.PROVIDER:
                     self._search_again_after(item)
                 self.db.execute(
@@ -425,6 +453,107 @@ class Store:
              _json(verdict.probabilities), verdict.hostility, verdict.hostility_score,
              verdict.model, now),
         )
+
+    # --- corrections (corrections.py, retraining.py) --------------------------------
+
+    def record_correction(self, message_id: str, label: str, source: str, now: datetime
+                          ) -> bool:
+        """Record that the provider says ``message_id`` is ``label`` and apply it to its
+        verdict (the draft is planned again, the evidence searched again). Not recorded
+        twice: a folder drop when the latest correction already says ``label``; a
+        keyword (seen again at every sync while it is set) when the latest keyword
+        correction does. Returns whether anything was recorded."""
+        latest = self.db.execute(
+            "SELECT new_label FROM corrections WHERE message_id = ? "
+            "AND (? = 0 OR source LIKE 'keyword:%') ORDER BY id DESC LIMIT 1",
+            (message_id, int(source.startswith("keyword:")))).fetchone()
+        if latest is not None and latest[0] == label:
+            return False
+        verdict = self.db.execute(
+            "SELECT t.category FROM triage t JOIN messages m ON m.id = t.message "
+            "WHERE m.message_id = ?", (message_id,)).fetchone()
+        current = verdict[0] if verdict else None
+        self.db.execute(
+            "INSERT INTO corrections(message_id, old_label, new_label, source, at) "
+            "VALUES (?, ?, ?, ?, ?)", (message_id, current, label, source, _iso(now)))
+        row = self.db.execute("SELECT id FROM messages WHERE message_id = ?",
+                              (message_id,)).fetchone()
+        if row is not None:
+            self._apply_correction(int(row[0]), message_id)
+        return True
+
+    def _apply_correction(self, row_id: int, message_id: str) -> None:
+        """Give a triaged message its latest correction's label, keeping the model's."""
+        latest = self.db.execute(
+            "SELECT new_label FROM corrections WHERE message_id = ? ORDER BY id DESC LIMIT 1",
+            (message_id,)).fetchone()
+        if latest is None:
+            return
+        self.db.execute(
+            """UPDATE triage SET model_category = coalesce(model_category, category),
+                   category = ?, draft_checked = 0, evidence_at = NULL
+               WHERE message = ? AND (category != ? OR model_category IS NULL)""",
+            (latest[0], row_id, latest[0]))
+
+    def corrections(self, since: datetime | None = None, until: datetime | None = None
+                    ) -> list[dict[str, Any]]:
+        """Corrections recorded in [since, until), oldest first."""
+        return [dict(r) for r in self.db.execute(
+            "SELECT * FROM corrections WHERE at >= ? AND at < ? ORDER BY id",
+            (_iso(since) if since else "", _iso(until) if until else "9999"))]
+
+    def training_corrections(self) -> list[dict[str, Any]]:
+        """Each corrected client message that triage has read, once, with its latest
+        label: what retraining learns from."""
+        return [dict(r) for r in self.db.execute(
+            """SELECT c.id, m.message_id, m.subject, m.body, t.language, t.hostility,
+                      c.new_label AS label
+               FROM corrections c JOIN messages m ON m.message_id = c.message_id
+               JOIN triage t ON t.message = m.id
+               WHERE c.id = (SELECT max(id) FROM corrections d
+                             WHERE d.message_id = c.message_id)
+               ORDER BY c.id""")]
+
+    def last_correction_id(self) -> int:
+        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM corrections"
+                                   ).fetchone()[0])
+
+    def message_ids_at(self, folder: str, uidvalidity: int, uids: Sequence[int]
+                       ) -> dict[int, str]:
+        """The Message-IDs stored for these UIDs of ``folder``."""
+        found: dict[int, str] = {}
+        for start in range(0, len(uids), 500):
+            chunk = list(uids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update((int(r[0]), str(r[1])) for r in self.db.execute(
+                f"""SELECT l.uid, m.message_id FROM locations l
+                    JOIN messages m ON m.id = l.message
+                    WHERE l.folder = ? AND l.uidvalidity = ? AND l.uid IN ({marks})""",  # noqa: S608
+                (folder, uidvalidity, *chunk)))
+        return found
+
+    def set_checkpoint(self, folder: str, uidvalidity: int, last_uid: int) -> None:
+        """Move a folder's checkpoint without storing messages (a correction folder)."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE folders SET last_uid = max(last_uid, ?), synced_at = ? "
+                "WHERE name = ? AND uidvalidity = ?",
+                (last_uid, _iso(datetime.now(UTC)), folder, uidvalidity))
+
+    def record_retrain(self, outcome: str, upto: int, corrections: int, now: datetime,
+                       before: float | None = None, after: float | None = None,
+                       model: str = "", detail: str = "") -> None:
+        with self.transaction():
+            self.db.execute(
+                """INSERT INTO retrains(at, upto, corrections, outcome, score_before,
+                       score_after, model, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (_iso(now), upto, corrections, outcome, before, after, model, detail))
+
+    def retrains(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Retraining attempts and rollbacks since ``since``, oldest first."""
+        return [dict(r) for r in self.db.execute(
+            "SELECT * FROM retrains WHERE at >= ? ORDER BY id",
+            (_iso(since) if since else "",))]
 
     def known_message_ids(self, message_ids: Sequence[str]) -> set[str]:
         """Which of ``message_ids`` are stored already."""
@@ -766,7 +895,8 @@ class Store:
 _MESSAGE_SELECT = """
     SELECT m.*, (SELECT folder FROM locations l WHERE l.message = m.id
                  ORDER BY l.rowid LIMIT 1) AS folder,
-           t.language, t.category, t.confidence, t.hostility, t.evidence_at
+           t.language, t.category, t.confidence, t.hostility, t.evidence_at,
+           t.model_category
     FROM messages m LEFT JOIN triage t ON t.message = m.id"""
 
 
