@@ -16,6 +16,7 @@ from dovecot import PASSWORD, Dovecot
 
 from triage.classify import MessageClassifier
 from triage.config import Config, load_config
+from triage.corrections import Corrector
 from triage.daemon import Service
 from triage.drafting import Drafter
 from triage.evidence import EvidenceFinder
@@ -153,7 +154,8 @@ class Desk:
                               evidence=EvidenceFinder(),
                               drafter=drafter or Drafter(self.config, store),
                               clock=lambda: now, dry_run=dry_run,
-                              reporter=reporter(self.config, store) if reporter else None)
+                              reporter=reporter(self.config, store) if reporter else None,
+                              corrector=Corrector(self.config, store))
             service.run_once()
             return service
 

@@ -16,6 +16,7 @@ from dovecot import PASSWORD, USER, Dovecot
 
 from triage.classify import MessageClassifier
 from triage.config import Config
+from triage.corrections import Corrector
 from triage.daemon import Backoff, Service
 from triage.drafting import Drafter
 from triage.evidence import EvidenceFinder
@@ -66,7 +67,8 @@ def make_service(config: Config, store: Store, classifier: MessageClassifier,
     return Service(config, store, classifier, connect, stop=stop,
                    backoff=Backoff(first=0.2, cap=1.0),
                    evidence=EvidenceFinder() if drafts else None,
-                   drafter=Drafter(config, store) if drafts else None)
+                   drafter=Drafter(config, store) if drafts else None,
+                   corrector=Corrector(config, store))
 
 
 def wait_until(condition: Callable[[], bool], seconds: float) -> bool:

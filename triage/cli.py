@@ -304,6 +304,7 @@ def moment(text: str) -> datetime:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from triage.corrections import Corrector
     from triage.daemon import Service
     from triage.drafting import Drafter
 
@@ -331,17 +332,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             opener, reports = mailbox_opener(config, store), reporter(config, store)
             classifier, finder = open_classifier(), open_evidence()
             helper = helper_for(config, classifier, finder)
-            # --dry-run: drafts are the only write to the mailbox.
+            # --dry-run: no draft is appended and no corrected message put back.
             service = Service(config, store, classifier, opener,
                               stop=stop, evidence=finder,
                               drafter=Drafter(config, store), clock=clock,
                               dry_run=args.dry_run, preview=args.now is not None,
-                              reporter=reports, helper=helper)
+                              reporter=reports, helper=helper,
+                              corrector=Corrector(config, store))
             try:
                 report = service.run_once() if args.once else service.run_forever()
             finally:
-                if helper is not None:
-                    helper.close()
+                if service.helper is not None:  # the one in use (retraining replaces it)
+                    service.helper.close()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -354,6 +356,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                   "appended)")
         else:
             print(drafts_summary(report.drafts, args.dry_run))
+        corrected = report.corrections
+        if corrected.recorded or corrected.moved_back or corrected.removed or corrected.left:
+            print(f"{corrected.recorded} corrections recorded, {corrected.moved_back} corrected "
+                  "messages put back" + (f", {corrected.left} left in a correction folder "
+                                          "(see the log)" if corrected.left else ""))
         sent = report.reports
         if sent.digests or sent.alerts or sent.failed:
             print(f"{sent.digests} digests and {sent.alerts} alerts sent"

@@ -26,8 +26,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from triage.config import Config
+from triage.corrections import CorrectionReport, Corrector
 from triage.drafting import Drafter, DraftReport
 from triage.errors import MailboxConnectionError, MailboxError
 from triage.ingest import Classifier, EvidenceSearch, IngestReport, ingest, warn_missing
@@ -37,6 +39,19 @@ from triage.store import Store
 from triage.workers import Splitter
 
 log = logging.getLogger(__name__)
+
+
+class Retrainer(Protocol):
+    """Retrains the model on the provider's corrections at a quiet hour (cli.py)."""
+
+    def next_run(self, now: datetime) -> datetime | None:
+        """When to retrain next; None when there is nothing new to learn."""
+        ...
+
+    def run(self, now: datetime) -> tuple[Classifier, Splitter | None] | None:
+        """Retrain; the new classifier (and a helper process that has it) when a new
+        model is now in use, None when the old one stays."""
+        ...
 
 
 class Backoff:
@@ -70,6 +85,7 @@ class RunReport:
     searched: int = 0
     drafts: DraftReport = field(default_factory=DraftReport)
     reports: ReportSummary = field(default_factory=ReportSummary)
+    corrections: CorrectionReport = field(default_factory=CorrectionReport)
 
     def count(self, report: IngestReport) -> None:
         self.added += report.added
@@ -84,8 +100,12 @@ class Service:
                  backoff: Backoff | None = None, evidence: EvidenceSearch | None = None,
                  drafter: Drafter | None = None, clock: Callable[[], datetime] | None = None,
                  dry_run: bool = False, preview: bool = False,
-                 reporter: Reporter | None = None, helper: Splitter | None = None) -> None:
+                 reporter: Reporter | None = None, helper: Splitter | None = None,
+                 corrector: Corrector | None = None,
+                 retrainer: Retrainer | None = None) -> None:
         self.config = config
+        self.corrector = corrector  # the provider's corrections, from folders and keywords
+        self.retrainer = retrainer
         self.helper = helper  # another process for part of each large batch
         self.drafter = drafter
         self.reporter = reporter  # the weekly digest and alerts, sent over SMTP
@@ -140,11 +160,38 @@ class Service:
                         folders=folders, on_missing=self._missing, stop=self.stop.is_set,
                         evidence=self.evidence, helper=self.helper)
         self.report.count(report)
+        if self.config.folders.inbox in folders and not self.stop.is_set():
+            self.correct(mailbox)
         if not self.stop.is_set():
             self.draft(mailbox, sent_read=self.config.folders.sent in folders)
         if not self.stop.is_set():
             self.send_reports()
         return report
+
+    def correct(self, mailbox: Mailbox) -> None:
+        """Record the provider's corrections, and search the corrected messages'
+        evidence again before their drafts are planned. Not under --dry-run or --now:
+        putting a message back changes the mailbox."""
+        if self.corrector is None or self.dry_run or self.preview:
+            return
+        report = self.corrector.sync(mailbox, self.clock())
+        self.report.corrections.add(report)
+        if report.recorded and self.evidence is not None:
+            self.report.searched += self.evidence.update(self.store, self.stop.is_set,
+                                                         self.helper)
+
+    def retrain_if_due(self) -> None:
+        """At the quiet hour, when there are new corrections: retrain, and use the new
+        model from the next message on if it was kept."""
+        if self.retrainer is None or self.dry_run or self.preview:
+            return
+        now = self.clock()
+        due = self.retrainer.next_run(now)
+        if due is None or due > now:
+            return
+        replaced = self.retrainer.run(now)
+        if replaced is not None:
+            self.classifier, self.helper = replaced
 
     def send_reports(self) -> None:
         """The digest when a period has ended, alerts for what just arrived. Never
@@ -176,7 +223,8 @@ class Service:
             return 86400.0
         now = self.clock()
         dues = [self.store.next_due() if self.drafter is not None else None,
-                self.reporter.next_wake(now) if self.reporter is not None else None]
+                self.reporter.next_wake(now) if self.reporter is not None else None,
+                self.retrainer.next_run(now) if self.retrainer is not None else None]
         due = min((d for d in dues if d is not None), default=None)
         if due is None:
             return 86400.0
@@ -207,6 +255,8 @@ class Service:
             if time.monotonic() >= notices_due:
                 self.sync(mailbox, notices)
                 notices_due = time.monotonic() + service.notices_seconds
+            if not self.stop.is_set():
+                self.retrain_if_due()
 
     # --- outages ------------------------------------------------------------------
 

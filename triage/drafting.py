@@ -132,7 +132,8 @@ class Drafter:
             report.rebuilt += 1
             if write:
                 self.store.end_draft(open_plan["plan_id"], "cancelled",
-                                     "rebuilt after a newer client message", now)
+                                     "rebuilt: the thread changed (a newer client message "
+                                     "or a correction)", now)
                 plan_id = self._insert(fields, now)
                 log.info("draft %s rebuilt as %s: %s, due %s", open_plan["plan_id"], plan_id,
                          decision.category, self._local(decision.due))

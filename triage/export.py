@@ -3,7 +3,9 @@
 The JSON Lines keys are a public shape that scripts depend on: ``message_id``,
 ``folder``, ``date``, ``from``, ``to``, ``subject``, ``kind``, ``error``,
 ``language``, ``category``, ``confidence``, ``hostility``, ``thread_id``,
-``evidence`` and ``draft``. Keys whose stage has not run are null.
+``evidence``, ``draft`` and ``corrected`` (``{"model_category": ...}`` when the
+provider corrected the category, whose new value is ``category``). Keys whose stage
+has not run are null.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from triage.store import Store
 FIELDS = (
     "message_id", "folder", "date", "from", "to", "subject", "kind", "error",
     "language", "category", "confidence", "hostility", "thread_id", "evidence", "draft",
+    "corrected",
 )
 
 
@@ -45,6 +48,8 @@ def export_rows(store: Store) -> Iterator[dict[str, Any]]:
             else [],
             "draft": _latest(store.drafts_of(int(record["id"]))) if record.get("category")
             else None,
+            "corrected": {"model_category": record["model_category"]}
+            if record.get("model_category") else None,
         }
 
 

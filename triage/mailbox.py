@@ -11,7 +11,8 @@ new UIDVALIDITY is issued and the reader re-reads the folder, recognising what i
 already has by Message-ID.
 
 Reading never changes the mailbox: files stay where they are with their flags.
-The only write is ``append_draft``.
+The writes are ``append_draft``, and, in the provider's correction folders only,
+putting a dropped message back in the inbox (``move_back``, ``discard``).
 """
 
 from __future__ import annotations
@@ -121,6 +122,34 @@ class Mailbox(Protocol):
         new mail may have arrived."""
         ...
 
+    # --- corrections (corrections.py): the only other writes ------------------------
+
+    def folder_name(self, configured: str) -> str:
+        """A folder name written with "/" as the mailbox spells it."""
+        ...
+
+    def create_folder(self, folder: str) -> bool:
+        """Create ``folder`` unless it exists; True when it was created."""
+        ...
+
+    def holds(self, folder: str, message_id: str) -> bool:
+        """Whether ``folder`` has a message with this Message-ID header."""
+        ...
+
+    def move_back(self, folder: str, uid: int, to: str) -> bool:
+        """Move one message to ``to`` at once (never a moment in neither folder, nor in
+        both for good); False when the server can only copy it (the original stays)."""
+        ...
+
+    def discard(self, folder: str, uid: int) -> bool:
+        """Remove one message whose copy is known to be elsewhere; False when the server
+        cannot remove only that one (it then stays)."""
+        ...
+
+    def keyword_uids(self, folder: str, keywords: Sequence[str]) -> dict[str, list[int]]:
+        """The UIDs of ``folder`` that carry each keyword."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -202,11 +231,7 @@ class MaildirMailbox:
         path = self.folder_path(folder)
         name = f"{time.time_ns()}.P{os.getpid()}Q{uuid.uuid4().hex}.{socket.gethostname()}"
         try:
-            if not _is_maildir(path):
-                for sub in ("cur", "new", "tmp"):
-                    private_folder(path / sub)
-                if path != self.root:  # a Maildir++ subfolder, as mail servers expect
-                    os.close(create_private(path / "maildirfolder", os.O_WRONLY))
+            self._make_folder(path)
             staged = path / "tmp" / name
             with os.fdopen(create_private(staged, os.O_WRONLY), "wb") as handle:
                 handle.write(raw)
@@ -238,6 +263,76 @@ class MaildirMailbox:
     def drafts_folder(self, configured: str) -> str:
         return configured
 
+    def folder_name(self, configured: str) -> str:
+        return configured
+
+    def create_folder(self, folder: str) -> bool:
+        path = self.folder_path(folder)
+        if _is_maildir(path):
+            return False
+        try:
+            self._make_folder(path)
+        except OSError as exc:
+            raise MailboxError(f"cannot create the folder {path}: {exc.strerror}") from None
+        return True
+
+    def holds(self, folder: str, message_id: str) -> bool:
+        path = self.folder_path(folder)
+        wanted = message_id.strip()
+        for file in maildir_files(path).values() if _is_maildir(path) else ():
+            try:
+                with file.open("rb") as handle:
+                    found = _HEADERS.parse(handle).get("Message-ID", "")
+            except OSError:
+                continue  # moved by the user's mail client meanwhile
+            if " ".join(str(found).split()) == wanted:
+                return True
+        return False
+
+    def move_back(self, folder: str, uid: int, to: str) -> bool:
+        """A rename into the other folder's cur/ or new/, under the same name and
+        flags: atomic on one file system."""
+        source = self._file_of(folder, uid)
+        target = self._existing(to) / source.parent.name / source.name
+        try:
+            source.rename(target)
+        except OSError as exc:
+            raise MailboxError(f"cannot move {source} to {target}: {exc.strerror}") from None
+        return True
+
+    def discard(self, folder: str, uid: int) -> bool:
+        path = self._file_of(folder, uid)
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise MailboxError(f"cannot remove {path}: {exc.strerror}") from None
+        return True
+
+    def keyword_uids(self, folder: str, keywords: Sequence[str]) -> dict[str, list[int]]:
+        """Dovecot keeps a Maildir's keywords as letters after ":2," (a = the first
+        name in the folder's dovecot-keywords file, b = the second ...)."""
+        path = self._existing(folder)
+        letters: dict[str, str] = {}
+        try:
+            lines = (path / "dovecot-keywords").read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            lines = []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MailboxError(f"cannot read {path / 'dovecot-keywords'}: {exc}") from None
+        for line in lines:
+            number, _, name = line.partition(" ")
+            if number.isdigit() and int(number) < 26 and name.strip() in keywords:
+                letters[chr(ord("a") + int(number))] = name.strip()
+        found: dict[str, list[int]] = {keyword: [] for keyword in keywords}
+        if not letters:
+            return found
+        uids = self.uids_after(folder, 0)
+        for uid in uids:
+            flags = self._uid_maps[folder][uid].name.rpartition(":2,")[2]
+            for letter in set(flags) & set(letters):
+                found[letters[letter]].append(uid)
+        return found
+
     def wait(self, folder: str, seconds: float, stop: Callable[[], bool],
              idle: bool = True) -> bool:
         # A Maildir sends no news: wait, then let the caller look again.
@@ -251,6 +346,22 @@ class MaildirMailbox:
         path = self.folder_path(folder)
         if not _is_maildir(path):
             raise MailboxError(f"folder {folder!r} does not exist in {self.describe()}")
+        return path
+
+    def _make_folder(self, path: Path) -> None:
+        if not _is_maildir(path):
+            for sub in ("cur", "new", "tmp"):
+                private_folder(path / sub)
+            if path != self.root:  # a Maildir++ subfolder, as mail servers expect
+                os.close(create_private(path / "maildirfolder", os.O_WRONLY))
+
+    def _file_of(self, folder: str, uid: int) -> Path:
+        path = self._uid_maps.get(folder, {}).get(uid)
+        if path is None or not path.exists():  # new, or renamed by a mail client since
+            self.uids_after(folder, 0)
+            path = self._uid_maps[folder].get(uid)
+        if path is None or not path.exists():
+            raise MailboxError(f"UID {uid} of {folder!r} is no longer in {self.describe()}")
         return path
 
 
@@ -337,6 +448,7 @@ class ImapMailbox:
                  timeout: float = READ_TIMEOUT) -> None:
         self.config = config
         self._selected: str | None = None
+        self._delimiter: str | None = None
         self.client = self._connect(timeout)
         try:
             self.client.login(config.user, password)
@@ -466,6 +578,56 @@ class ImapMailbox:
                         found.update(_plan_ids(_HEADERS.parsebytes(value)))
         return found
 
+    def folder_name(self, configured: str) -> str:
+        if self._delimiter is None:
+            personal = self._call(self.client.namespace).personal
+            self._delimiter = str(personal[0][1] or "/") if personal else "/"
+        return configured.replace("/", self._delimiter)
+
+    def create_folder(self, folder: str) -> bool:
+        if self._call(self.client.folder_exists, folder):
+            return False
+        self._call(self.client.create_folder, folder)
+        # Subscribed, so that mail clients that show only subscribed folders show it.
+        try:
+            self._call(self.client.subscribe_folder, folder)
+        except MailboxConnectionError:
+            raise
+        except MailboxError as exc:
+            log.debug("could not subscribe to %r: %s", folder, exc)
+        return True
+
+    def holds(self, folder: str, message_id: str) -> bool:
+        self._select(folder)
+        return bool(self._call(self.client.search, ["HEADER", "MESSAGE-ID", message_id]))
+
+    def move_back(self, folder: str, uid: int, to: str) -> bool:
+        """UID MOVE where the server has it (RFC 6851: atomic); else COPY, then flag
+        and expunge only that UID (UIDPLUS); else COPY alone, and say so."""
+        self._select(folder, readonly=False)
+        if b"MOVE" in self.capabilities:
+            self._call(self.client.move, [uid], to)
+            return True
+        self._call(self.client.copy, [uid], to)
+        return self._expunge_one(uid)
+
+    def discard(self, folder: str, uid: int) -> bool:
+        self._select(folder, readonly=False)
+        return self._expunge_one(uid)
+
+    def _expunge_one(self, uid: int) -> bool:
+        if b"UIDPLUS" not in self.capabilities:
+            # A plain EXPUNGE would also remove whatever else is flagged \Deleted.
+            return False
+        self._call(self.client.add_flags, [uid], [imapclient.imapclient.DELETED])
+        self._call(self.client.uid_expunge, [uid])
+        return True
+
+    def keyword_uids(self, folder: str, keywords: Sequence[str]) -> dict[str, list[int]]:
+        self._select(folder)
+        return {keyword: sorted(self._call(self.client.search, ["KEYWORD", keyword]))
+                for keyword in keywords}
+
     def close(self) -> None:
         try:
             self.client.logout()
@@ -513,10 +675,11 @@ class ImapMailbox:
 
     # --- helpers ----------------------------------------------------------------
 
-    def _select(self, folder: str) -> dict[bytes, Any]:
+    def _select(self, folder: str, readonly: bool = True) -> dict[bytes, Any]:
         try:
-            # EXAMINE: read-only, so the server itself never changes a flag.
-            info: dict[bytes, Any] = self.client.select_folder(folder, readonly=True)
+            # EXAMINE: read-only, so the server itself never changes a flag. Only a
+            # correction folder is opened for writing, to move a message back.
+            info: dict[bytes, Any] = self.client.select_folder(folder, readonly=readonly)
         except imapclient.exceptions.IMAPClientError as exc:
             if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):
                 raise self._lost(exc) from None

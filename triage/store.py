@@ -532,13 +532,11 @@ class Store:
                 (folder, uidvalidity, *chunk)))
         return found
 
-    def set_checkpoint(self, folder: str, uidvalidity: int, last_uid: int) -> None:
-        """Move a folder's checkpoint without storing messages (a correction folder)."""
-        with self.transaction():
-            self.db.execute(
-                "UPDATE folders SET last_uid = max(last_uid, ?), synced_at = ? "
-                "WHERE name = ? AND uidvalidity = ?",
-                (last_uid, _iso(datetime.now(UTC)), folder, uidvalidity))
+    def folders_of(self, message_id: str) -> list[str]:
+        """The folders a message was read from, first read first."""
+        return [str(r[0]) for r in self.db.execute(
+            """SELECT l.folder FROM locations l JOIN messages m ON m.id = l.message
+               WHERE m.message_id = ? ORDER BY l.rowid""", (message_id,))]
 
     def record_retrain(self, outcome: str, upto: int, corrections: int, now: datetime,
                        before: float | None = None, after: float | None = None,

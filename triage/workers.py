@@ -38,6 +38,8 @@ class Splitter(Protocol):
 
     def map(self, task: str, items: Sequence[Any], local: Task | None = None) -> list[Any]: ...
 
+    def close(self) -> None: ...
+
 
 def share(helper: Splitter | None, task: str, items: Sequence[Any], local: Task) -> list[Any]:
     """``local`` over ``items``, with part of them done by ``helper``'s ``task`` when
