@@ -176,6 +176,16 @@ def test_a_dovecot_maildir_keyword_corrects_an_inbox_message(tmp_path: Path) -> 
     assert files(desk.root) == [flagged]  # the keyword and the message stay as they were
 
 
+def test_a_message_flagged_deleted_in_a_folder_is_left_alone(tmp_path: Path) -> None:
+    desk = desk_with_complaint(tmp_path)
+    original = first_file(desk)
+    trashed = drop_box(desk, "Triage/Other") / "cur" / "trash.9.host:2,ST"
+    shutil.copy(original, trashed)
+    desk.run(NOW + timedelta(minutes=5))
+    assert files(drop_box(desk, "Triage/Other")) == [trashed]
+    assert corrections(desk) == []
+
+
 def test_dry_run_records_nothing_and_moves_nothing(tmp_path: Path) -> None:
     desk = desk_with_complaint(tmp_path)
     original = first_file(desk)

@@ -5,17 +5,17 @@ message into one of the correction folders (``Triage/Accusation`` ...), moved or
 copied, or by setting one of the tool's IMAP keywords on it in the inbox. At each
 sync of the inbox, ``Corrector.sync``:
 
-- reads every message of each correction folder, records each message's
-  correction in the store (which re-plans its draft and searches its evidence
-  again), then puts it back: a message the inbox no longer holds is moved back to
-  the inbox, a copy whose original is still there is removed from the correction
-  folder. The correction is committed before the message is touched, and recording
-  it again is a no-op, so a crash at any point neither loses the message nor leaves
-  two copies of it in the inbox: the next sync finds it still in the folder, or
-  already back;
+- reads every message of each correction folder (but those flagged deleted),
+  records its correction in the store (which re-plans its draft and searches its
+  evidence again), then puts it back: a message its folder (where triage read it,
+  else the inbox) no longer holds is moved back there; a copy whose original is
+  still there is removed from the correction folder. The correction is committed
+  before the message is touched, and recording it again is a no-op, so a crash at
+  any point neither loses the message nor leaves two copies of it: the next sync
+  finds it still in the correction folder, or already back;
 - looks up the inbox messages that carry a correction keyword and records those.
 
-Nothing else in the mailbox is changed: the inbox is only ever read here.
+Nothing else in the mailbox is changed: other folders are only ever read here.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class Corrector:
             # Every message in it, not those past a checkpoint: the folder is emptied
             # as it is read, and a Maildir gives a file dropped there again its old UID.
             uidvalidity = mailbox.status(folder).uidvalidity
-            uids = [u for u in mailbox.uids_after(folder, 0)
+            uids = [u for u in mailbox.undeleted(folder)
                     if (folder, uidvalidity, u) not in self._left]
         except MailboxConnectionError:
             raise

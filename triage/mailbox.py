@@ -132,6 +132,11 @@ class Mailbox(Protocol):
         """Create ``folder`` unless it exists; True when it was created."""
         ...
 
+    def undeleted(self, folder: str) -> list[int]:
+        """The UIDs of ``folder``, in order, but for messages flagged deleted (which
+        the user is throwing away)."""
+        ...
+
     def holds(self, folder: str, message_id: str) -> bool:
         """Whether ``folder`` has a message with this Message-ID header."""
         ...
@@ -275,6 +280,11 @@ class MaildirMailbox:
         except OSError as exc:
             raise MailboxError(f"cannot create the folder {path}: {exc.strerror}") from None
         return True
+
+    def undeleted(self, folder: str) -> list[int]:
+        uids = self.uids_after(folder, 0)
+        return [u for u in uids
+                if "T" not in self._uid_maps[folder][u].name.rpartition(":2,")[2]]
 
     def holds(self, folder: str, message_id: str) -> bool:
         path = self.folder_path(folder)
@@ -596,6 +606,10 @@ class ImapMailbox:
         except MailboxError as exc:
             log.debug("could not subscribe to %r: %s", folder, exc)
         return True
+
+    def undeleted(self, folder: str) -> list[int]:
+        self._select(folder)
+        return sorted(self._call(self.client.search, ["UNDELETED"]))
 
     def holds(self, folder: str, message_id: str) -> bool:
         self._select(folder)
