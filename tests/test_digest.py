@@ -461,3 +461,49 @@ def test_a_missing_smtp_password_stops_the_service_at_start_not_at_the_first_dig
     assert "TRIAGE_TEST_SMTP_PASSWORD" in err[-1]
     with Store(desk.config.store.path) as store:
         assert store.count_messages() == 0  # said before any work was done
+
+
+def test_the_digest_counts_the_weeks_corrections_and_says_how_the_model_changed(
+        tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    week(desk)
+    desk.run(END)
+    during, before = END - timedelta(days=2), END - timedelta(days=9)
+    with Store(desk.config.store.path) as store:
+        with store.transaction():
+            store.record_correction("<c1@bodega.example>", "payment_excuse", "folder:x", during)
+            store.record_correction("<c5@physio.example>", "payment_excuse", "folder:x", during)
+            store.record_correction("<c3@optica.example>", "other", "folder:x", during)
+            store.record_correction("<c7@bodega.example>", "scope_creep", "folder:x", before)
+        store.record_retrain("kept", 3, 3, during + timedelta(hours=1), 0.878, 0.881, "m1")
+        store.record_retrain("failed", 3, 3, before, detail="<b>corpus</b> missing")
+        found = digest.build(store, END, 7, MADRID)
+    assert found.corrections == {("accusation", "payment_excuse"): 1,
+                                 ("other", "payment_excuse"): 1, ("scope_creep", "other"): 1}
+    english = digest.render(found, "en")
+    assert "3 messages re-sorted by you this week:" in english.text
+    assert "Accusation → Payment excuse: 1" in english.text
+    assert "retrained on 3 corrections and kept (held-out macro-F1 0.878 → 0.881)" in \
+        english.text
+    assert "failed" not in english.text  # the week before's attempt is not this week's
+    spanish = digest.render(found, "es")
+    assert "3 mensajes reclasificados por usted esta semana:" in spanish.html
+
+
+def test_a_week_without_corrections_says_so(tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    week(desk)
+    desk.run(END)
+    assert "No corrections this week." in digest.render(built(desk), "en").text
+
+
+def test_a_failed_retraining_is_shown_as_harmless_text(tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    week(desk)
+    desk.run(END)
+    with Store(desk.config.store.path) as store:
+        store.record_retrain("failed", 0, 1, END - timedelta(days=1),
+                             detail="<b>no corpus</b> at /x")
+        found = digest.build(store, END, 7, MADRID)
+    html = digest.render(found, "en").html
+    assert "retraining failed (&lt;b&gt;no corpus&lt;/b&gt; at /x)" in html

@@ -27,7 +27,7 @@ import base64
 import io
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from email.headerregistry import Address
@@ -95,6 +95,10 @@ class Digest:
     rising: list[tuple[str, float, float]]  # client, mean hostility before, now
     open_faults: list[ThreadLine]
     weeks: list[tuple[datetime, int]]  # week start, hostile threads
+    # The provider's corrections of the period ((model's label, provider's label) -> how
+    # many), and the retraining attempts and rollbacks of the period (store.retrains).
+    corrections: dict[tuple[str, str], int] = field(default_factory=dict)
+    retrains: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def hostile_threads(self) -> int:
@@ -162,7 +166,10 @@ def build(store: Store, end: datetime, days: int, zone: ZoneInfo) -> Digest:
         languages=_compare(Counter(r["language"] for r in current),
                            Counter(r["language"] for r in before),
                            ("es", "pt", "en", "other")),
-        rising=_rising(current, before), open_faults=open_faults, weeks=weeks)
+        rising=_rising(current, before), open_faults=open_faults, weeks=weeks,
+        corrections=dict(Counter((c["old_label"] or "?", c["new_label"])
+                                 for c in store.corrections(start, end))),
+        retrains=[r for r in store.retrains(start) if r["at"] < end.isoformat()])
 
 
 def _compare(now: Counter[str], before: Counter[str], keys: Sequence[str]
@@ -253,6 +260,17 @@ LABELS: dict[str, dict[str, str]] = {
         "draft_none": "none", "draft_planned": "planned (cooling down)",
         "draft_appended": "in Drafts", "draft_cancelled": "cancelled: you replied",
         "draft_held": "held back (see triage show)",
+        "learning": "Your corrections and the model",
+        "corrections_none": "No corrections this week.",
+        "corrections_count": "{count} messages re-sorted by you this week:",
+        "corrections_one": "1 message re-sorted by you this week:",
+        "correction_line": "{old} → {new}: {count}",
+        "model_kept": ("{day}: retrained on {count} corrections and kept (held-out macro-F1 "
+                       "{before} → {after})"),
+        "model_rejected": ("{day}: retrained on {count} corrections, not kept: held-out macro-F1 "
+                           "{before} → {after}; the model before stays"),
+        "model_failed": "{day}: retraining failed ({detail})",
+        "model_rolled_back": "{day}: rolled back to the model before",
         "alert_from": "From", "alert_subject": "Subject",
     },
     "es": {
@@ -281,6 +299,18 @@ LABELS: dict[str, dict[str, str]] = {
         "draft_none": "ninguno", "draft_planned": "previsto (en enfriamiento)",
         "draft_appended": "en Borradores", "draft_cancelled": "cancelado: usted respondió",
         "draft_held": "retenido (ver triage show)",
+        "learning": "Sus correcciones y el modelo",
+        "corrections_none": "Ninguna corrección esta semana.",
+        "corrections_count": "{count} mensajes reclasificados por usted esta semana:",
+        "corrections_one": "1 mensaje reclasificado por usted esta semana:",
+        "correction_line": "{old} → {new}: {count}",
+        "model_kept": ("{day}: reentrenado con {count} correcciones y adoptado (macro-F1 en el "
+                       "conjunto reservado {before} → {after})"),
+        "model_rejected": ("{day}: reentrenado con {count} correcciones, no adoptado: macro-F1 en "
+                           "el conjunto reservado {before} → {after}; se mantiene el modelo "
+                           "anterior"),
+        "model_failed": "{day}: el reentrenamiento falló ({detail})",
+        "model_rolled_back": "{day}: se volvió al modelo anterior",
         "alert_from": "De", "alert_subject": "Asunto",
     },
     "pt": {
@@ -309,6 +339,17 @@ LABELS: dict[str, dict[str, str]] = {
         "draft_none": "nenhum", "draft_planned": "previsto (em arrefecimento)",
         "draft_appended": "em Rascunhos", "draft_cancelled": "cancelado: você respondeu",
         "draft_held": "retido (ver triage show)",
+        "learning": "As suas correções e o modelo",
+        "corrections_none": "Nenhuma correção esta semana.",
+        "corrections_count": "{count} mensagens reclassificadas por si esta semana:",
+        "corrections_one": "1 mensagem reclassificada por si esta semana:",
+        "correction_line": "{old} → {new}: {count}",
+        "model_kept": ("{day}: retreinado com {count} correções e adotado (macro-F1 no "
+                       "conjunto reservado {before} → {after})"),
+        "model_rejected": ("{day}: retreinado com {count} correções, não adotado: macro-F1 no "
+                           "conjunto reservado {before} → {after}; mantém-se o modelo anterior"),
+        "model_failed": "{day}: o retreino falhou ({detail})",
+        "model_rolled_back": "{day}: voltou-se ao modelo anterior",
         "alert_from": "De", "alert_subject": "Assunto",
     },
 }
@@ -356,12 +397,13 @@ def render(digest: Digest, language: str, chart_src: str | None = None) -> Rende
     subject = (labels["subject_one"] if count == 1 else labels["subject"]).format(
         count=count, start=start, end=end)
     values = ", ".join(f"{day(w)}: {n}" for w, n in digest.weeks)
+    learning = _learning(digest, labels, day)
     context = {
         "l": labels, "d": digest, "period": labels["period"].format(start=start, end=end),
         "day": day, "span": span, "lang_label": lang_label, "lang": language,
         "day_iso": lambda iso: day(datetime.fromisoformat(iso)), "one_line": one_line,
         "chart_alt": labels["chart_alt"].format(values=values),
-        "fmt": lambda x: f"{x:.1f}".rstrip("0").rstrip("."),
+        "fmt": lambda x: f"{x:.1f}".rstrip("0").rstrip("."), "learning": learning,
     }
     env = _env()
     text = env.get_template("digest.txt.j2").render(**context)
@@ -372,6 +414,30 @@ def render(digest: Digest, language: str, chart_src: str | None = None) -> Rende
         chart_src = "data:image/png;base64," + base64.b64encode(chart).decode("ascii")
     html = env.get_template("digest.html.j2").render(chart_src=chart_src, **context)
     return Rendered(subject=subject, text=text, html=html, chart=chart)
+
+
+def _learning(digest: Digest, labels: dict[str, str],
+              day: Callable[[datetime], str]) -> tuple[str, list[str]]:
+    """The corrections section: a heading line and one line per kind of correction
+    and per model change."""
+    count = sum(digest.corrections.values())
+    if not count:
+        head = labels["corrections_none"]
+    else:
+        head = (labels["corrections_one"] if count == 1 else labels["corrections_count"]
+                ).format(count=count)
+    lines = [labels["correction_line"].format(old=labels.get(old, old), new=labels[new],
+                                              count=n)
+             for (old, new), n in sorted(digest.corrections.items(), key=lambda i: -i[1])]
+    for retrain in digest.retrains:
+        def score(value: float | None) -> str:
+            return "?" if value is None else f"{value:.3f}"
+
+        lines.append(labels[f"model_{retrain['outcome']}"].format(
+            day=day(datetime.fromisoformat(retrain["at"])), count=retrain["corrections"],
+            before=score(retrain["score_before"]), after=score(retrain["score_after"]),
+            detail=one_line(retrain["detail"])[:120]))
+    return head, lines
 
 
 def html_page(digest: Digest, language: str) -> str:
