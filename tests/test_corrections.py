@@ -13,6 +13,7 @@ from pathlib import Path
 
 from conftest import Desk, mail
 
+from triage import show
 from triage.export import export_rows
 from triage.store import Store
 
@@ -208,6 +209,17 @@ def test_export_marks_corrected_messages(tmp_path: Path) -> None:
     assert rows["<c1@tienda.example>"]["category"] == "other"
     assert rows["<c1@tienda.example>"]["corrected"] == {"model_category": "accusation"}
     assert rows["<c3@tienda.example>"]["corrected"] is None
+
+
+def test_show_says_the_category_was_corrected(tmp_path: Path) -> None:
+    desk = desk_with_complaint(tmp_path)
+    original = first_file(desk)
+    original.rename(drop_box(desk, "Triage/Other") / "cur" / original.name)
+    desk.run(NOW + timedelta(minutes=5))
+    with Store(desk.config.store.path) as store:
+        shown = show.render(show.gather(store, "<c1@tienda.example>"))
+    assert "Triage:     other, hostility 1" in shown
+    assert "corrected by you (the model said accusation)" in shown
 
 
 # --- the store's rules ----------------------------------------------------------------

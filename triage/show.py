@@ -53,7 +53,7 @@ def _summary(record: dict[str, Any], with_body: bool = False) -> dict[str, Any]:
         "subject": record["subject"], "kind": record["kind"],
         "category": record["category"], "hostility": record["hostility"],
         "confidence": record["confidence"], "language": record["language"],
-        "thread_id": record["thread_id"],
+        "thread_id": record["thread_id"], "model_category": record["model_category"],
     }
     if with_body:
         found["body"] = record["body"]
@@ -75,6 +75,9 @@ def render(shown: dict[str, Any]) -> str:
     if message["category"]:
         lines.append(f"Triage:     {message['category']}, hostility {message['hostility']}, "
                      f"confidence {message['confidence']:.2f}, {message['language']}")
+        if message["model_category"]:
+            lines.append(f"            corrected by you (the model said "
+                         f"{message['model_category']})")
     else:
         lines.append(f"Kind:       {message['kind']}")
     lines += ["", message["body"].strip() or "(no text of its own)", ""]
