@@ -75,6 +75,11 @@ def default_model_dir() -> Path:
     return Path(triage.models.__file__).resolve().parent
 
 
+def model_id(manifest: dict[str, Any]) -> str:
+    """A model's short name, stored with each verdict: the start of its file's SHA-256."""
+    return str(manifest.get("files", {}).get(MODEL_FILE, "unknown"))[:12]
+
+
 def save_model(model: TriageClassifier, lemma_tables: dict[str, dict[str, str]],
                folder: Path, metadata: dict[str, Any]) -> dict[str, Any]:
     model_path, data_path = folder / MODEL_FILE, folder / DATA_FILE
