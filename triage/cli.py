@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from triage import __version__
 from triage.config import Config, load_config, locate_config, read_password
+from triage.corpus import REPO_CORPUS, corpus_paths
 from triage.errors import ConfigError, MailboxAuthError, SecretError, TriageError, UsageError
 from triage.export import export_rows, write_csv, write_file, write_jsonl
 from triage.files import open_private, write_private
@@ -49,7 +50,6 @@ log = logging.getLogger("triage")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_REFUSED, EXIT_CONFIG = 77, 78  # sysexits.h EX_NOPERM and EX_CONFIG
-REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 
 
@@ -557,29 +557,6 @@ def _fit(text: str, width: int) -> str:
 
 
 LOW_CONFIDENCE = 0.5  # below this the category is shown as a guess
-
-
-def corpus_paths(given: Sequence[str] | None, external: bool = False) -> list[Path]:
-    """The corpus files: as given (files or folders of .jsonl), or the repository's."""
-    from triage.corpus import default_corpus_files
-
-    if not given:
-        root = REPO_CORPUS / "external" if external else REPO_CORPUS
-        if not root.is_dir():
-            raise TriageError(f"no corpus at {root}: pass --corpus FILE_OR_FOLDER")
-        given = [str(root)]
-    paths: list[Path] = []
-    for name in given:
-        path = Path(name)
-        if path.is_dir():
-            paths += default_corpus_files(path)
-        elif path.is_file():
-            paths.append(path)
-        else:
-            raise TriageError(f"{path}: no such corpus file or folder")
-    if not paths:
-        raise TriageError(f"no .jsonl files in {', '.join(given)}")
-    return paths
 
 
 def cmd_train(args: argparse.Namespace) -> int:
