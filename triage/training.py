@@ -128,7 +128,7 @@ def train(examples: Sequence[Example], out: Path, corpus_files: Sequence[Path],
 
 def lemma_tables_for(texts: Iterable[tuple[str, str]]) -> dict[str, dict[str, str]]:
     """The lemma tables a model trained on these (language, text) pairs can use."""
-    words: dict[str, set[str]] = {lang: set() for lang in LANGS}
+    words: dict[str, set[str]] = {}
     plain = TextAnalyzer()
     for lang, text in texts:
         words.setdefault(lang, set()).update(t.lower_ for t in plain.tokenise(text, lang))
