@@ -92,12 +92,11 @@ tolerance = {tolerance}
 """, encoding="utf-8")
         self.config: Config = load_config(self.path)
 
-    def correct(self, subject: str, text: str, label: str, said: str = "other",
-                hostility: int = 1) -> str:
-        """Store a client message the model called ``said``, then correct it."""
+    def receive(self, message_id: str, subject: str, text: str, said: str = "other",
+                hostility: int = 1) -> None:
+        """Store a client message the model called ``said``."""
         self.uid += 1
-        message = Message(message_id=f"<c{self.uid}@client.example>",
-                          sender=Address("", "client@client.example"),
+        message = Message(message_id=message_id, sender=Address("", "client@client.example"),
                           to=(Address("", "ana@agency.example"),),
                           date=NOW - timedelta(days=1), subject=subject, body=text)
         verdict = Classification(language="en", category=said, confidence=0.6,
@@ -105,9 +104,14 @@ tolerance = {tolerance}
                                  hostility_score=float(hostility), model=SHIPPED)
         self.store.save_batch("INBOX", 7, [Fetched(self.uid, message, Kind.CLIENT, verdict)],
                               last_uid=self.uid)
-        assert self.store.record_correction(message.message_id, label, "folder:Triage/X",
-                                            self.now)
-        return message.message_id
+
+    def correct(self, subject: str, text: str, label: str, said: str = "other",
+                hostility: int = 1) -> str:
+        """Store a client message the model called ``said``, then correct it."""
+        message_id = f"<c{self.uid + 1}@client.example>"
+        self.receive(message_id, subject, text, said, hostility)
+        assert self.store.record_correction(message_id, label, "folder:Triage/X", self.now)
+        return message_id
 
     def retrain(self, force: bool = False) -> retraining.RetrainResult:
         self.now += timedelta(hours=1)
@@ -226,6 +230,29 @@ def test_no_new_correction_means_nothing_to_do_unless_forced(
         ("kept", 1, 1), ("kept", 2, 2), ("kept", 2, 2)]
 
 
+def test_a_correction_of_a_message_not_read_yet_is_learned_once_it_is_read(
+        desk: Desk) -> None:
+    # Moved to a correction folder before triage read it: recorded by Message-ID.
+    assert desk.store.record_correction("<early@client.example>", "payment_excuse",
+                                        "folder:Triage/Payment excuse", NOW)
+    assert not retraining.has_new_corrections(desk.store)
+    assert desk.retrain().outcome == "nothing"
+    desk.receive("<early@client.example>", "Invoice 1042",
+                 "We will pay next month, cash is tight.")
+    assert retraining.has_new_corrections(desk.store)
+    result = desk.retrain()
+    assert (result.outcome, result.corrections) == ("kept", 1)
+    # A correction of a message read since the last retraining is news, though no
+    # correction is newer.
+    assert desk.store.record_correction("<late@client.example>", "scope_creep",
+                                        "folder:Triage/Scope creep", NOW)
+    desk.correct("Extra pages", "Can you add two pages? Small thing.", "scope_creep")
+    assert desk.retrain().corrections == 2
+    desk.receive("<late@client.example>", "One more thing", "Please also translate the site.")
+    assert desk.retrain().corrections == 3
+    assert desk.retrain().outcome == "nothing"
+
+
 def test_models_move_from_current_to_previous_and_roll_back_one_at_a_time(
         desk: Desk, examples: tuple[list[Example], list[Example]]) -> None:
     models = desk.config.models_dir
@@ -266,7 +293,7 @@ def test_after_a_rollback_the_same_corrections_do_not_bring_the_model_back(
     desk.correct(example.subject, own_text(example.body), "scope_creep")
     assert desk.retrain().outcome == "kept"
     desk.rollback()
-    assert desk.rows()[-1][:3] == ("rolled_back", 1, 0)
+    assert desk.rows()[-1][:3] == ("rolled_back", 1, 1)
     assert desk.retrain().outcome == "nothing"
     assert desk.in_use() == SHIPPED
     desk.correct("More work", "Could you also add a blog section? Same price I hope.",

@@ -152,11 +152,19 @@ def fit_weighted(training: Sequence[Example], corrections: Sequence[Correction],
     return model, tables
 
 
-def learned_upto(store: Store) -> int:
-    """The last correction the model in use was decided on (a failed attempt decided
-    nothing, so it is tried again)."""
+def _state(store: Store) -> tuple[int, int]:
+    """The last correction recorded, and how many corrected messages can be learned
+    (a message moved to a correction folder before triage read it counts once read)."""
+    return store.last_correction_id(), len(store.training_corrections())
+
+
+def has_new_corrections(store: Store) -> bool:
+    """Whether some correction was not in the last decision (kept, rejected or rolled
+    back; a failed attempt decided nothing, so it is tried again)."""
+    upto, count = _state(store)
     decided = [r for r in store.retrains() if r["outcome"] != "failed"]
-    return int(decided[-1]["upto"]) if decided else 0
+    last = (int(decided[-1]["upto"]), int(decided[-1]["corrections"])) if decided else (0, 0)
+    return count > 0 and (upto, count) != last
 
 
 def retrain(config: Config, store: Store, now: datetime, corpus: Sequence[str] | None = None,
@@ -165,10 +173,9 @@ def retrain(config: Config, store: Store, now: datetime, corpus: Sequence[str] |
     the corrections; keep it when it is no worse than the model in use by more than
     the tolerance. Every attempt is recorded in the store; a failure is returned
     (outcome 'failed'), not raised, so that the service goes on with its model."""
-    upto = store.last_correction_id()
-    if not force and upto <= learned_upto(store):
+    if not force and not has_new_corrections(store):
         return RetrainResult("nothing", detail="no new correction since the last retraining")
-    count = len(store.training_corrections())
+    upto, count = _state(store)
     log.info("retraining on the corpus and %d corrections (about a minute)", count)
     try:
         with _locked(config.models_dir):
@@ -239,13 +246,14 @@ def rollback(config: Config, store: Store, now: datetime) -> RollbackResult:
                        "shipped model instead")
             _point(models_dir, CURRENT, previous)
             _point(models_dir, PREVIOUS, None)
-            restored, learned = _short_id(previous), _manifest(previous).get("corrections", 0)
+            restored = _short_id(previous)
         else:
             _point(models_dir, CURRENT, None)
-            restored, learned = _short_id(default_model_dir()), 0
+            restored = _short_id(default_model_dir())
         _tidy(models_dir)
-    store.record_retrain("rolled_back", store.last_correction_id(), int(learned), now,
-                         model=restored, detail=f"replaced {replaced}")
+    upto, count = _state(store)
+    store.record_retrain("rolled_back", upto, count, now, model=restored,
+                         detail=f"replaced {replaced}")
     return RollbackResult(replaced=replaced, restored=restored, shipped=previous is None)
 
 
@@ -341,14 +349,11 @@ def _fsync(path: Path) -> None:
         os.close(descriptor)
 
 
-def _manifest(folder: Path) -> dict[str, Any]:
-    """A model's manifest, for its id and figures only (loading checks it properly)."""
-    try:
-        data = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _short_id(folder: Path) -> str:
-    return model_id(_manifest(folder))
+    """A model's id from its manifest, to name it (loading checks the files properly);
+    "unknown" when the manifest cannot be read."""
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    return model_id(manifest if isinstance(manifest, dict) else {})
