@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -264,7 +265,11 @@ def test_models_move_from_current_to_previous_and_roll_back_one_at_a_time(
     assert desk.in_use() == second_model
     assert model_id(load_model(models / "previous").manifest) == first_model
     assert active_model_dir(desk.config) == (models / "current").resolve()
-    assert len([p for p in models.iterdir() if p.name.startswith("model-")]) == 2
+    folders = [p for p in models.iterdir() if p.name.startswith("model-")]
+    assert len(folders) == 2
+    # A model trained on one's own mail holds words of it: owner-only, like the store.
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (models, *folders)} == {0o700}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folders[0].iterdir()} == {0o600}
     # A third model: the first one's folder goes, as nothing names it any more.
     third_model = desk.retrain(force=True).model
     folders = [p for p in models.iterdir() if p.name.startswith("model-")]
@@ -376,6 +381,19 @@ def test_a_missing_corpus_or_a_bad_correction_fails_in_one_line_and_is_tried_aga
     assert again.outcome == "failed" and "nowhere: no such corpus file or folder" in again.detail
     assert [row[:3] for row in desk.rows()] == [("failed", 1, 1), ("failed", 1, 1)]
     assert active_model_dir(desk.config) is None
+
+
+def test_a_corpus_a_model_cannot_be_fitted_on_fails_in_one_line(desk: Desk, tmp_path: Path
+                                                                 ) -> None:
+    one_category = tmp_path / "other.jsonl"
+    one_category.write_text("".join(
+        line + "\n" for line in (desk.corpus / "small.jsonl").read_text().splitlines()
+        if json.loads(line)["label"] == "other"), encoding="utf-8")
+    desk.corpus = one_category
+    failed = desk.retrain(force=True)
+    assert failed.outcome == "failed"
+    assert failed.detail.startswith("cannot fit a model on this corpus and these corrections: ")
+    assert "\n" not in failed.detail
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -203,8 +203,12 @@ def _retrain(config: Config, store: Store, now: datetime, upto: int,
                            "the held-out split to measure a new model; pass the full corpus")
     corrections = read_corrections(store)
     in_use = load_active(config)  # a damaged model in use stops here, before the fitting
-    model, tables = fit_weighted(training, corrections, config.corrections.weight,
-                                 in_use.classifier.get_params())
+    try:
+        model, tables = fit_weighted(training, corrections, config.corrections.weight,
+                                     in_use.classifier.get_params())
+    except ValueError as exc:  # e.g. a corpus of one category, or of too few words
+        raise RetrainError(f"cannot fit a model on this corpus and these corrections: {exc}"
+                           ) from None
     before = evaluate_on(in_use.classifier, TextAnalyzer(in_use.lemma_tables), held_out)
     after = evaluate_on(model, TextAnalyzer(tables), held_out)
     tolerance = config.corrections.tolerance
