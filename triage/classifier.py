@@ -155,8 +155,12 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
         self.char_ngrams = char_ngrams
         self.style_weight = style_weight
 
-    def fit(self, docs: Sequence[Prepared], labels: Sequence[str], hostility: Sequence[int]
-            ) -> TriageClassifier:
+    def fit(self, docs: Sequence[Prepared], labels: Sequence[str], hostility: Sequence[int],
+            sample_weight: Sequence[float] | None = None) -> TriageClassifier:
+        """Fit both models. ``sample_weight`` weighs each document in the category model
+        only (a provider's correction counts as many corpus messages): the hostility
+        of a corrected message is the model's own guess, which it must not learn harder.
+        The vocabularies and their IDF are fitted unweighted."""
         self.word_ = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", lowercase=False,
                                      ngram_range=(1, 2), min_df=self.min_df, sublinear_tf=True,
                                      dtype=np.float32)
@@ -169,7 +173,9 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
         self.style_.fit(np.array([d.style for d in docs], dtype=np.float32))
         features = self.transform(docs)
         self.category_ = LogisticRegression(C=self.C, max_iter=3000)
-        self.category_.fit(features, list(labels))
+        self.category_.fit(features, list(labels),
+                           sample_weight=None if sample_weight is None
+                           else np.asarray(sample_weight, dtype=np.float64))
         self.hostility_ = Ridge(alpha=self.hostility_alpha)
         self.hostility_.fit(features, np.array(hostility, dtype=np.float32))
         return self

@@ -16,7 +16,7 @@ from triage.classifier import predict, prepare
 from triage.errors import TriageError
 from triage.mailbox import maildir_files
 from triage.message import Classification, Message
-from triage.model_io import LoadedModel, load_model
+from triage.model_io import LoadedModel, load_model, model_id
 from triage.nlp import TextAnalyzer
 
 
@@ -38,7 +38,7 @@ class MessageClassifier:
     @property
     def model_id(self) -> str:
         """Which model gave a verdict: the start of its file's SHA-256."""
-        return str(self.model.manifest.get("files", {}).get("model.skops", "unknown"))[:12]
+        return model_id(self.model.manifest)
 
     def classifications(self, messages: Sequence[Message]) -> list[Classification]:
         """Stored verdicts for client messages (the ingest ``Classifier``)."""

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from triage import __version__
 from triage.config import Config, load_config, locate_config, read_password
+from triage.corpus import REPO_CORPUS, corpus_paths
 from triage.errors import ConfigError, MailboxAuthError, SecretError, TriageError, UsageError
 from triage.export import export_rows, write_csv, write_file, write_jsonl
 from triage.files import open_private, write_private
@@ -49,7 +50,6 @@ log = logging.getLogger("triage")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_REFUSED, EXIT_CONFIG = 77, 78  # sysexits.h EX_NOPERM and EX_CONFIG
-REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 
 
@@ -141,7 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
                   cmd_classify, config=False)
     sub.add_argument("paths", nargs="+", metavar="PATH", help=".eml file, folder or Maildir")
     sub.add_argument("--json", action="store_true", help="one JSON object per line")
-    sub.add_argument("--model", metavar="DIR", help="model folder (default: the shipped one)")
+    source = sub.add_mutually_exclusive_group()
+    source.add_argument("--model", metavar="DIR", help="model folder (default: the shipped one)")
+    source.add_argument("--config", metavar="FILE",
+                        help="use the model in use for this configuration (retrained on its "
+                        "corrections by 'triage retrain')")
     sub = command("train", "Train the model from the labelled corpus; measure it on the "
                   "held-out groups; write the model, its manifest and its card.", cmd_train,
                   config=False)
@@ -157,6 +161,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="measure on corpus/external/, messages never used in training")
     sub.add_argument("--model", metavar="DIR", help="model folder (default: the shipped one)")
     sub.add_argument("--json", action="store_true", help="print the figures as JSON")
+    sub = command("retrain", "Fit a new model on the corpus plus the categories you corrected "
+                  "(each correction counts as [corrections] weight corpus messages), measure "
+                  "it and the model in use on the corpus's held-out groups, and put the new "
+                  "one in use unless its macro-F1 falls by more than [corrections] tolerance. "
+                  "The model it replaces is kept for 'triage rollback'. Does nothing when "
+                  "there is no new correction since the last retraining. Takes about a "
+                  "minute.", cmd_retrain)
+    sub.add_argument("--corpus", metavar="PATH", nargs="+",
+                     help="corpus .jsonl files or folders (default: corpus/ of the repository)")
+    sub.add_argument("--force", action="store_true",
+                     help="retrain even with no new correction (e.g. after changing "
+                     "[corrections] weight or tolerance)")
+    command("rollback", "Go back to the model in use before the last retraining (or, with "
+            "none left, to the shipped model), and say which one is in use now. Retraining "
+            "starts again only with new corrections.", cmd_rollback)
     return parser
 
 
@@ -248,12 +267,15 @@ def mailbox_opener(config: Config, store: Store) -> Callable[[], Mailbox]:
     return lambda: ImapMailbox(box, password, timeout=box.timeout)
 
 
-def open_classifier() -> MessageClassifier:
+def open_classifier(config: Config) -> MessageClassifier:
+    """The model in use for ``config``: the last one 'triage retrain' kept, else the
+    shipped one."""
     # Imported here: the models' libraries take a moment to load, and only
     # the commands that classify need them.
     from triage.classify import MessageClassifier
+    from triage.retraining import load_active
 
-    return MessageClassifier()
+    return MessageClassifier(load_active(config))
 
 
 def reporter(config: Config, store: Store) -> Reporter | None:
@@ -330,7 +352,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             # The passwords first: a failing password command is said at once, not
             # after the model's seconds of loading (or at the first digest).
             opener, reports = mailbox_opener(config, store), reporter(config, store)
-            classifier, finder = open_classifier(), open_evidence()
+            classifier, finder = open_classifier(config), open_evidence()
             helper = helper_for(config, classifier, finder)
             # --dry-run: no draft is appended and no corrected message put back.
             service = Service(config, store, classifier, opener,
@@ -414,7 +436,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         logging.getLogger("triage.triaged").setLevel(logging.WARNING)
         logging.getLogger("triage.drafting").setLevel(logging.WARNING)
     with Store(config.store.path) as store:
-        service = Service(config, store, open_classifier(), mailbox_opener(config, store),
+        service = Service(config, store, open_classifier(config), mailbox_opener(config, store),
                           evidence=open_evidence(), drafter=Drafter(config, store),
                           clock=lambda: now)
         report = service.run_once()
@@ -478,7 +500,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with Store(config.store.path) as store:
         mailbox = mailbox_opener(config, store)()  # a wrong password before the model loads
         try:
-            classifier = open_classifier()
+            classifier = open_classifier(config)
             bars: list[tqdm] = []
 
             def progress_factory(folder: str, total: int) -> Progress:
@@ -566,29 +588,6 @@ def _fit(text: str, width: int) -> str:
 LOW_CONFIDENCE = 0.5  # below this the category is shown as a guess
 
 
-def corpus_paths(given: Sequence[str] | None, external: bool = False) -> list[Path]:
-    """The corpus files: as given (files or folders of .jsonl), or the repository's."""
-    from triage.corpus import default_corpus_files
-
-    if not given:
-        root = REPO_CORPUS / "external" if external else REPO_CORPUS
-        if not root.is_dir():
-            raise TriageError(f"no corpus at {root}: pass --corpus FILE_OR_FOLDER")
-        given = [str(root)]
-    paths: list[Path] = []
-    for name in given:
-        path = Path(name)
-        if path.is_dir():
-            paths += default_corpus_files(path)
-        elif path.is_file():
-            paths.append(path)
-        else:
-            raise TriageError(f"{path}: no such corpus file or folder")
-    if not paths:
-        raise TriageError(f"no .jsonl files in {', '.join(given)}")
-    return paths
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from triage.corpus import load_examples
     from triage.model_io import default_model_dir
@@ -633,6 +632,42 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from triage.retraining import retrain
+
+    config = load(args)
+    with Store(config.store.path) as store:
+        result = retrain(config, store, datetime.now(ZoneInfo(config.provider.timezone)),
+                         args.corpus, force=args.force)
+    if result.outcome == "nothing":
+        print(f"nothing to do: {result.detail} (--force retrains anyway)")
+        return EXIT_OK
+    if result.outcome == "failed":
+        print(f"triage: error: retraining failed: {result.detail}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{result.corrections} corrections, each weighing {config.corrections.weight:g} "
+          "corpus messages")
+    print(f"held-out macro-F1: {result.before:.3f} with the model in use, {result.after:.3f} "
+          "with the new one")
+    if result.outcome == "kept":
+        print(f"kept: the new model {result.model} is in use ({result.detail}; "
+              "'triage rollback' goes back)")
+    else:
+        print(f"rejected: {result.detail}")
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from triage.retraining import rollback
+
+    config = load(args)
+    with Store(config.store.path) as store:
+        result = rollback(config, store, datetime.now(ZoneInfo(config.provider.timezone)))
+    what = "the shipped model" if result.shipped else "the retrained model"
+    print(f"rolled back from {result.replaced}: {what} {result.restored} is in use")
+    return EXIT_OK
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     # Imported here: the models' libraries take a moment to load, and only
     # the commands that classify need them.
@@ -641,7 +676,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from triage.model_io import load_model
     from triage.parsing import parse_message
 
-    classifier = MessageClassifier(load_model(Path(args.model) if args.model else None))
+    if args.config:
+        classifier = open_classifier(load(args))
+    else:
+        classifier = MessageClassifier(load_model(Path(args.model) if args.model else None))
     for path in message_files(args.paths):
         try:
             raw, _ = read_message_file(path)

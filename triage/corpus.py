@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,8 @@ from triage.errors import TriageError
 LABELS = ("accusation", "payment_excuse", "scope_creep", "genuine_fault", "other")
 LANGS = ("es", "pt", "en")
 TEST_SHARE = 5  # one group in five is held out
+# The training corpus of a source checkout (an installed triage has none).
+REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +97,24 @@ def split(examples: list[Example]) -> tuple[list[Example], list[Example]]:
     train = [e for e in examples if not e.held_out]
     test = [e for e in examples if e.held_out]
     return train, test
+
+
+def corpus_paths(given: Sequence[str] | None, external: bool = False) -> list[Path]:
+    """The corpus files: as given (files or folders of .jsonl), or the repository's."""
+    if not given:
+        root = REPO_CORPUS / "external" if external else REPO_CORPUS
+        if not root.is_dir():
+            raise TriageError(f"no corpus at {root}: pass --corpus FILE_OR_FOLDER")
+        given = [str(root)]
+    paths: list[Path] = []
+    for name in given:
+        path = Path(name)
+        if path.is_dir():
+            paths += default_corpus_files(path)
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise TriageError(f"{path}: no such corpus file or folder")
+    if not paths:
+        raise TriageError(f"no .jsonl files in {', '.join(given)}")
+    return paths

@@ -75,6 +75,11 @@ def default_model_dir() -> Path:
     return Path(triage.models.__file__).resolve().parent
 
 
+def model_id(manifest: dict[str, Any]) -> str:
+    """A model's short name, stored with each verdict: the start of its file's SHA-256."""
+    return str(manifest.get("files", {}).get(MODEL_FILE, "unknown"))[:12]
+
+
 def save_model(model: TriageClassifier, lemma_tables: dict[str, dict[str, str]],
                folder: Path, metadata: dict[str, Any]) -> dict[str, Any]:
     model_path, data_path = folder / MODEL_FILE, folder / DATA_FILE
@@ -98,19 +103,22 @@ def save_model(model: TriageClassifier, lemma_tables: dict[str, dict[str, str]],
     return manifest
 
 
-def load_model(folder: Path | None = None) -> LoadedModel:
+def load_model(folder: Path | None = None, remedy: str = "run 'triage train' to rebuild it"
+               ) -> LoadedModel:
+    """The model in ``folder`` (default: the shipped one), checked against its manifest;
+    a missing or damaged file is a ``ModelError`` that ends with ``remedy``."""
     folder = folder or default_model_dir()
     started = time.perf_counter()
-    manifest = _read_manifest(folder)
+    manifest = _read_manifest(folder, remedy)
     for name in (MODEL_FILE, DATA_FILE):
         expected = manifest.get("files", {}).get(name)
         path = folder / name
         if not path.is_file():
-            raise ModelError(f"the model file {path} is missing; run 'triage train'")
+            raise ModelError(f"the model file {path} is missing; {remedy}")
         if expected != _sha256(path):
             raise ModelError(
                 f"the model file {path} does not match its manifest (changed or damaged); "
-                "refusing to load it. Run 'triage train' to rebuild the model"
+                f"refusing to load it: {remedy}"
             )
     parts = _load_parts(folder / MODEL_FILE)
     try:
@@ -126,12 +134,12 @@ def load_model(folder: Path | None = None) -> LoadedModel:
                        folder=folder)
 
 
-def _read_manifest(folder: Path) -> dict[str, Any]:
+def _read_manifest(folder: Path, remedy: str) -> dict[str, Any]:
     path = folder / MANIFEST_FILE
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"no model in {folder} (no {MANIFEST_FILE}); run 'triage train'") from None
+        raise ModelError(f"no model in {folder} (no {MANIFEST_FILE}); {remedy}") from None
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the model manifest {path}: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -107,13 +107,7 @@ def train(examples: Sequence[Example], out: Path, corpus_files: Sequence[Path],
           params: dict[str, Any] | None = None) -> tuple[dict[str, Any], Evaluation]:
     started = time.perf_counter()
     training, held_out = split(list(examples))
-    words: dict[str, set[str]] = {lang: set() for lang in LANGS}
-    plain = TextAnalyzer()
-    for example in training:
-        words[example.lang].update(
-            t.lower_ for t in plain.tokenise(f"{example.subject}\n{own_text(example.body)}",
-                                             example.lang))
-    tables = build_lemma_tables(words)
+    tables = lemma_tables_for((e.lang, f"{e.subject}\n{own_text(e.body)}") for e in training)
     analyzer = TextAnalyzer(tables)
     model = TriageClassifier(**(params or {}))
     model.fit(prepare_examples(training, analyzer), [e.label for e in training],
@@ -130,6 +124,15 @@ def train(examples: Sequence[Example], out: Path, corpus_files: Sequence[Path],
         "versions": library_versions(),
     })
     return manifest, evaluation
+
+
+def lemma_tables_for(texts: Iterable[tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """The lemma tables a model trained on these (language, text) pairs can use."""
+    words: dict[str, set[str]] = {}
+    plain = TextAnalyzer()
+    for lang, text in texts:
+        words.setdefault(lang, set()).update(t.lower_ for t in plain.tokenise(text, lang))
+    return build_lemma_tables(words)
 
 
 def record_external(folder: Path, examples: Sequence[Example]) -> Evaluation:
