@@ -10,11 +10,15 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from conftest import Desk, mail
+from conftest import Desk, Verdicts, mail
 
 from triage import show
+from triage.daemon import Service
 from triage.export import export_rows
+from triage.mailbox import MaildirMailbox
+from triage.retraining import QuietHours, RetrainResult
 from triage.store import Store
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday morning
@@ -256,3 +260,96 @@ def test_retraining_reads_each_corrected_message_once_with_its_latest_label(
     assert [(r["message_id"], r["label"], r["language"]) for r in rows] == [
         ("<c1@tienda.example>", "scope_creep", "es")]
     assert rows[0]["body"] == "Nadie nos avisó del corte de anoche."
+
+
+# --- retraining at the quiet hour (retraining.QuietHours) ----------------------------
+
+
+def quiet_hours(desk: Desk, store: Store, outcome: str = "kept"
+                ) -> tuple[QuietHours, list[datetime], list[str]]:
+    attempts: list[datetime] = []
+    reloads: list[str] = []
+
+    def fake_retrain(config: object, store: Store, now: datetime) -> RetrainResult:
+        attempts.append(now)
+        store.record_retrain(outcome, store.last_correction_id(),
+                             len(store.training_corrections()), now)
+        return RetrainResult(outcome)
+
+    def reload() -> str:
+        reloads.append("reloaded")
+        return "new classifier"
+
+    return QuietHours(desk.config, store, reload, fake_retrain), attempts, reloads
+
+
+def test_the_service_retrains_once_at_the_quiet_hour_when_there_are_new_corrections(
+        tmp_path: Path) -> None:
+    desk = desk_with_complaint(tmp_path)  # Europe/Madrid, retrain_at 03:00
+    madrid = ZoneInfo("Europe/Madrid")
+    evening = datetime(2026, 11, 2, 22, 0, tzinfo=madrid)
+    with Store(desk.config.store.path) as store:
+        hours, attempts, reloads = quiet_hours(desk, store)
+        assert hours.next_run(evening) is None  # nothing to learn yet
+        with store.transaction():
+            store.record_correction("<c1@tienda.example>", "other", "folder:x", evening)
+        night = datetime(2026, 11, 3, 3, 0, tzinfo=madrid)
+        assert hours.next_run(evening) == night
+        assert hours.next_run(night + timedelta(minutes=20)) == night  # late, still due
+        assert hours.run(night + timedelta(minutes=20)) == "new classifier"
+        assert (len(attempts), reloads) == (1, ["reloaded"])
+        assert hours.next_run(night + timedelta(minutes=30)) is None  # learned
+        # A new correction at 04:00 waits for the next night.
+        with store.transaction():
+            store.record_correction("<c1@tienda.example>", "scope_creep", "folder:x",
+                                    night + timedelta(hours=1))
+        assert hours.next_run(night + timedelta(hours=1)) == night + timedelta(days=1)
+        # Started in the afternoon: not until the night.
+        assert hours.next_run(datetime(2026, 11, 3, 15, 0, tzinfo=madrid)) == \
+            night + timedelta(days=1)
+
+
+def test_a_rejected_model_is_not_reloaded_and_not_retried_the_same_night(
+        tmp_path: Path) -> None:
+    desk = desk_with_complaint(tmp_path)
+    madrid = ZoneInfo("Europe/Madrid")
+    night = datetime(2026, 11, 3, 3, 0, tzinfo=madrid)
+    with Store(desk.config.store.path) as store:
+        hours, attempts, reloads = quiet_hours(desk, store, outcome="failed")
+        with store.transaction():
+            store.record_correction("<c1@tienda.example>", "other", "folder:x", night)
+        assert hours.run(night) is None and reloads == []
+        # A failure decided nothing: tried again, but the next night.
+        assert hours.next_run(night + timedelta(minutes=5)) == night + timedelta(days=1)
+
+
+def test_retraining_can_be_turned_off(tmp_path: Path) -> None:
+    desk = desk_with_complaint(tmp_path, extra="retrain = false\n")
+    with Store(desk.config.store.path) as store:
+        hours, _, _ = quiet_hours(desk, store)
+        with store.transaction():
+            store.record_correction("<c1@tienda.example>", "other", "folder:x", NOW)
+        assert hours.next_run(NOW) is None
+
+
+def test_the_service_classifies_with_the_kept_model_from_then_on(tmp_path: Path) -> None:
+    desk = desk_with_complaint(tmp_path)
+    retrained = Verdicts()
+    retrained.by_id["<c9@tienda.example>"] = ("scope_creep", 0, "es")
+
+    class Due:
+        def next_run(self, now: datetime) -> datetime:
+            return now
+
+        def run(self, now: datetime) -> tuple[Verdicts, None]:
+            return retrained, None
+
+    with Store(desk.config.store.path) as store:
+        service = Service(desk.config, store, desk.verdicts,
+                          lambda: MaildirMailbox(desk.root, store), retrainer=Due(),
+                          clock=lambda: NOW)
+        service.retrain_if_due()
+        assert service.classifier is retrained
+        desk.deliver("INBOX", complaint(9))
+        service.run_once()
+    assert verdict(desk, "<c9@tienda.example>")["category"] == "scope_creep"

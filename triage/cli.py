@@ -329,6 +329,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from triage.corrections import Corrector
     from triage.daemon import Service
     from triage.drafting import Drafter
+    from triage.retraining import QuietHours
 
     if args.now is not None and not args.once:
         raise UsageError("--now needs --once: the service itself always runs on the real clock")
@@ -354,13 +355,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             opener, reports = mailbox_opener(config, store), reporter(config, store)
             classifier, finder = open_classifier(config), open_evidence()
             helper = helper_for(config, classifier, finder)
+
+            def reload() -> tuple[MessageClassifier, Helper | None]:
+                """A retrained model was kept: use it, in a new helper process too."""
+                if service.helper is not None:
+                    service.helper.close()
+                fresh = open_classifier(config)
+                return fresh, helper_for(config, fresh, finder)
+
             # --dry-run: no draft is appended and no corrected message put back.
             service = Service(config, store, classifier, opener,
                               stop=stop, evidence=finder,
                               drafter=Drafter(config, store), clock=clock,
                               dry_run=args.dry_run, preview=args.now is not None,
                               reporter=reports, helper=helper,
-                              corrector=Corrector(config, store))
+                              corrector=Corrector(config, store),
+                              retrainer=QuietHours(config, store, reload))
             try:
                 report = service.run_once() if args.once else service.run_forever()
             finally:

@@ -24,11 +24,13 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from triage.classifier import TriageClassifier, own_text, prepare
 from triage.config import Config
@@ -361,3 +363,43 @@ def _short_id(folder: Path) -> str:
     except (OSError, ValueError):
         manifest = {}
     return model_id(manifest if isinstance(manifest, dict) else {})
+
+
+# How long after ``retrain_at`` the service may still start the night's retraining
+# (it was busy with mail, or waiting on an outage, at the exact minute).
+QUIET_WINDOW = timedelta(hours=2)
+
+
+class QuietHours:
+    """The service's retraining: once a night at ``[corrections] retrain_at`` (in the
+    provider's time zone), when there are corrections the model has not learned.
+    ``reload`` gives the service what it needs to use a kept model (the classifier,
+    and a helper process that has it)."""
+
+    def __init__(self, config: Config, store: Store, reload: Callable[[], Any],
+                 retrain_fn: Callable[[Config, Store, datetime], RetrainResult] | None = None
+                 ) -> None:
+        self.config = config
+        self.store = store
+        self.reload = reload
+        self.retrain_fn = retrain_fn or retrain
+        self.zone = ZoneInfo(config.provider.timezone)
+        self._tried: date | None = None  # the local day of the last attempt
+
+    def next_run(self, now: datetime) -> datetime | None:
+        if not self.config.corrections.retrain or not has_new_corrections(self.store):
+            return None
+        local = now.astimezone(self.zone)
+        at = dt_time.fromisoformat(self.config.corrections.retrain_at)
+        tonight = datetime.combine(local.date(), at, tzinfo=self.zone)
+        if self._tried != local.date() and tonight <= local < tonight + QUIET_WINDOW:
+            return tonight
+        if local < tonight:
+            return tonight
+        return datetime.combine(local.date() + timedelta(days=1), at, tzinfo=self.zone)
+
+    def run(self, now: datetime) -> Any:
+        """Retrain; what ``reload`` gives when the new model was kept, else None."""
+        self._tried = now.astimezone(self.zone).date()
+        result = self.retrain_fn(self.config, self.store, now)
+        return self.reload() if result.outcome == "kept" else None
