@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from conftest import Desk, Verdicts, mail
 
 from triage import show
 from triage.daemon import Service
+from triage.errors import StoreError
 from triage.export import export_rows
 from triage.mailbox import MaildirMailbox
 from triage.retraining import QuietHours, RetrainResult
@@ -246,6 +248,13 @@ def test_a_keyword_still_set_is_not_recorded_again_after_a_folder_drop(
     assert verdict(desk, "<c1@tienda.example>")["category"] == "genuine_fault"
     assert [c["new_label"] for c in corrections(desk)] == [
         "other", "scope_creep", "genuine_fault"]
+
+
+def test_the_store_refuses_a_correction_to_something_that_is_not_a_category(
+        tmp_path: Path) -> None:
+    desk = desk_with_complaint(tmp_path)
+    with Store(desk.config.store.path) as store, pytest.raises(StoreError, match="category"):
+        store.record_correction("<c1@tienda.example>", "Other", "folder:x", NOW)
 
 
 def test_retraining_reads_each_corrected_message_once_with_its_latest_label(
