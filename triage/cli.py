@@ -164,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("retrain", "Fit a new model on the corpus plus the categories you corrected "
                   "(each correction counts as [corrections] weight corpus messages), measure "
                   "it and the model in use on the corpus's held-out groups, and put the new "
-                  "one in use unless its macro-F1 falls by more than [corrections] tolerance. "
+                  "one in use unless its macro-F1 falls more than [corrections] tolerance "
+                  "below that of the model in use or of the shipped model. "
                   "The model it replaces is kept for 'triage rollback'. Does nothing when "
                   "there is no new correction since the last retraining. Takes about a "
                   "minute.", cmd_retrain)

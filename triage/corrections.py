@@ -94,7 +94,8 @@ class Corrector:
         except MailboxConnectionError:
             raise
         except MailboxError:
-            self._once(f"missing {folder}", logging.INFO,
+            # Said at debug level: most providers never make the folders.
+            self._once(f"missing {folder}", logging.DEBUG,
                        "no correction folder %r: corrections to %s only by keyword (set "
                        "[corrections] create_folders = true to have it made)", folder, category)
             return
