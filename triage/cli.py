@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import functools
 import json
 import logging
@@ -32,7 +31,7 @@ from triage.config import Config, load_config, locate_config, read_password
 from triage.corpus import REPO_CORPUS, corpus_paths
 from triage.errors import ConfigError, MailboxAuthError, SecretError, TriageError, UsageError
 from triage.export import export_rows, write_csv, write_file, write_jsonl
-from triage.files import open_private, write_private
+from triage.files import exclusive_lock, write_private
 from triage.ingest import Progress, ingest
 from triage.mailbox import ImapMailbox, Mailbox, MaildirMailbox
 from triage.message import Kind
@@ -405,17 +404,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def exclusive(store: Path) -> Iterator[None]:
     """One ``triage run`` per state database at a time: two would both append the
     same due draft."""
-    lock = store.with_name(store.name + ".lock")
-    with open_private(lock, "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise TriageError(f"another 'triage run' is using the state database {store}; "
-                              "stop it first (or use --config with another store)") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive_lock(store.with_name(store.name + ".lock"), TriageError(
+            f"another 'triage run' is using the state database {store}; stop it first (or "
+            "use --config with another store)")):
+        yield
 
 
 def drafts_summary(drafts: DraftReport, dry_run: bool) -> str:

@@ -9,9 +9,12 @@ because triage is about to put client mail in it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Literal, TextIO, overload
 
@@ -106,3 +109,18 @@ def write_private(path: Path, data: str | bytes) -> None:
             os.close(descriptor)
     except OSError as exc:
         raise TriageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, busy: TriageError) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (an owner-only file) for the block; raise
+    ``busy`` at once when another process holds it."""
+    with open_private(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

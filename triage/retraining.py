@@ -17,7 +17,6 @@ and a half-written folder is only an unlinked one, removed by the next retrain.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -36,7 +35,7 @@ from triage.classifier import TriageClassifier, own_text, prepare
 from triage.config import Config
 from triage.corpus import LABELS, Example, corpus_paths, load_examples, split
 from triage.errors import TriageError
-from triage.files import open_private, private_folder
+from triage.files import exclusive_lock, private_folder
 from triage.model_io import (
     MANIFEST_FILE,
     LoadedModel,
@@ -278,16 +277,10 @@ def _locked(models_dir: Path) -> Iterator[None]:
         private_folder(models_dir)
     except OSError as exc:
         raise RetrainError(f"cannot create {models_dir}: {exc.strerror or exc}") from None
-    with open_private(models_dir / _LOCK, "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RetrainError(f"another retrain or rollback is using {models_dir}; try "
-                               "again when it has finished") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive_lock(models_dir / _LOCK, RetrainError(
+            f"another retrain or rollback is using {models_dir}; try again when it has "
+            "finished")):
+        yield
 
 
 def _write(models_dir: Path, model: TriageClassifier, tables: dict[str, dict[str, str]],
