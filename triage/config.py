@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 import platformdirs
 
+from triage.corpus import LABELS
 from triage.errors import ConfigError, SecretError
 
 APP_NAME = "triage"
@@ -126,9 +127,6 @@ _DAY_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "satu
 DRAFT_CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault")
 
 
-CATEGORIES = (*DRAFT_CATEGORIES, "other")
-
-
 @dataclass(frozen=True, slots=True)
 class CorrectionsConfig:
     """How the provider corrects a category (a folder to drop the message in, or an
@@ -136,12 +134,12 @@ class CorrectionsConfig:
 
     enabled: bool = True
     create_folders: bool = False  # create the correction folders on the first run
-    # (category, folder) and (category, keyword) pairs, in CATEGORIES order.
+    # (category, folder) and (category, keyword) pairs, in LABELS order.
     folders: tuple[tuple[str, str], ...] = (
         ("accusation", "Triage/Accusation"), ("payment_excuse", "Triage/Payment excuse"),
         ("scope_creep", "Triage/Scope creep"), ("genuine_fault", "Triage/Genuine fault"),
         ("other", "Triage/Other"))
-    keywords: tuple[tuple[str, str], ...] = tuple((c, f"triage_{c}") for c in CATEGORIES)
+    keywords: tuple[tuple[str, str], ...] = tuple((c, f"triage_{c}") for c in LABELS)
     retrain: bool = True  # triage run retrains by itself at retrain_at when there are new ones
     retrain_at: str = "03:00"  # in [provider] timezone
     weight: float = 20.0  # one correction counts as this many corpus messages
@@ -795,24 +793,24 @@ def _by_category(table: _Table, key: str, defaults: dict[str, str], expected: st
     """A sub-table of one name per category (``folders = {other = "Triage/Otros"}``):
     the categories left out keep their defaults; every name must be different."""
     given = table.get(key, dict, "a table of names by category ("
-                      + ", ".join(CATEGORIES) + ")", {})
+                      + ", ".join(LABELS) + ")", {})
     assert given is not None
     names = dict(defaults)
     for category, value in given.items():
-        if category not in CATEGORIES:
-            raise table.fail(f"{key}.{category}", "a category among " + ", ".join(CATEGORIES)
-                             + _did_you_mean(category, CATEGORIES), category)
+        if category not in LABELS:
+            raise table.fail(f"{key}.{category}", "a category among " + ", ".join(LABELS)
+                             + _did_you_mean(category, LABELS), category)
         if not isinstance(value, str) or not _one_line(value.strip()) \
                 or not value.strip() or not valid(value.strip()):
             raise table.fail(f"{key}.{category}", expected, value)
         names[category] = value.strip()
     seen: dict[str, str] = {}
-    for category in CATEGORIES:
+    for category in LABELS:
         other = seen.setdefault(names[category].lower(), category)
         if other != category:
             raise table.fail(f"{key}.{category}", f"a name of its own, not the same as "
                              f"{key}.{other}", names[category])
-    return tuple((c, names[c]) for c in CATEGORIES)
+    return tuple((c, names[c]) for c in LABELS)
 
 
 def _hours(table: _Table, key: str, default: float) -> float:

@@ -40,6 +40,7 @@ import jinja2
 from babel.dates import format_date
 
 from triage.config import Config, DigestConfig
+from triage.corpus import LABELS as CATEGORIES
 from triage.nlp import entities_in
 from triage.show import printable
 from triage.store import Store
@@ -49,7 +50,6 @@ HOSTILE = 2  # the taxonomy's "hostile": 2 (angry) and 3 (abusive, threatening)
 HISTORY_PERIODS = 4  # "this week against the previous four"
 CHART_WEEKS = 8
 OPEN_FAULT_WEEKS = 5  # genuine faults without a reply are looked for this far back
-CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault", "other")
 CHART_CID = "hostile-threads-chart"
 
 

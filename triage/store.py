@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from triage.config import CATEGORIES
+from triage.corpus import LABELS
 from triage.errors import StoreError
 from triage.files import create_private, restrict
 from triage.message import Address, Classification, Kind, Message
@@ -464,8 +464,8 @@ class Store:
         twice: a folder drop when the latest correction already says ``label``; a
         keyword (seen again at every sync while it is set) when the latest keyword
         correction does. Returns whether anything was recorded."""
-        if label not in CATEGORIES:
-            raise StoreError(f"{label!r} is not a category ({', '.join(CATEGORIES)})")
+        if label not in LABELS:
+            raise StoreError(f"{label!r} is not a category ({', '.join(LABELS)})")
         latest = self.db.execute(
             "SELECT new_label FROM corrections WHERE message_id = ? "
             "AND (? = 0 OR source LIKE 'keyword:%') ORDER BY id DESC LIMIT 1",
