@@ -268,6 +268,8 @@ def test_retraining_reads_each_corrected_message_once_with_its_latest_label(
         rows = store.training_corrections()
     assert [(r["message_id"], r["label"], r["language"]) for r in rows] == [
         ("<c1@tienda.example>", "scope_creep", "es")]
+    with Store(desk.config.store.path) as store:
+        assert store.count_training_corrections() == len(rows)
     assert rows[0]["body"] == "Nadie nos avisó del corte de anoche."
 
 

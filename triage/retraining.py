@@ -156,7 +156,7 @@ def fit_weighted(training: Sequence[Example], corrections: Sequence[Correction],
 def _state(store: Store) -> tuple[int, int]:
     """The last correction recorded, and how many corrected messages can be learned
     (a message moved to a correction folder before triage read it counts once read)."""
-    return store.last_correction_id(), len(store.training_corrections())
+    return store.last_correction_id(), store.count_training_corrections()
 
 
 def has_new_corrections(store: Store) -> bool:

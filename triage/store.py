@@ -517,6 +517,13 @@ class Store:
                              WHERE d.message_id = c.message_id)
                ORDER BY c.id""")]
 
+    def count_training_corrections(self) -> int:
+        """How many messages ``training_corrections`` gives, without reading them."""
+        return int(self.db.execute(
+            """SELECT count(DISTINCT c.message_id)
+               FROM corrections c JOIN messages m ON m.message_id = c.message_id
+               JOIN triage t ON t.message = m.id""").fetchone()[0])
+
     def last_correction_id(self) -> int:
         return int(self.db.execute("SELECT coalesce(max(id), 0) FROM corrections"
                                    ).fetchone()[0])
