@@ -248,11 +248,12 @@ class MaildirMailbox:
             raise MailboxError(f"cannot write a draft to {path}: {exc.strerror}") from None
 
     def draft_plans(self, folder: str) -> set[str]:
+        return {plan for headers in self._headers(folder) for plan in _plan_ids(headers)}
+
+    def _headers(self, folder: str) -> Iterator[email.message.Message]:
+        """The header of each message in ``folder`` (none when it does not exist)."""
         path = self.folder_path(folder)
-        if not _is_maildir(path):
-            return set()
-        found = set()
-        for file in maildir_files(path).values():
+        for file in maildir_files(path).values() if _is_maildir(path) else ():
             try:
                 with file.open("rb") as handle:
                     headers = _HEADERS.parse(handle)
@@ -260,8 +261,7 @@ class MaildirMailbox:
                 continue  # moved by the user's mail client meanwhile
             except OSError as exc:
                 raise MailboxError(f"cannot read {file}: {exc.strerror}") from None
-            found.update(_plan_ids(headers))
-        return found
+            yield headers
 
     can_idle = False
 
@@ -287,17 +287,9 @@ class MaildirMailbox:
                 if "T" not in self._uid_maps[folder][u].name.rpartition(":2,")[2]]
 
     def holds(self, folder: str, message_id: str) -> bool:
-        path = self.folder_path(folder)
         wanted = message_id.strip()
-        for file in maildir_files(path).values() if _is_maildir(path) else ():
-            try:
-                with file.open("rb") as handle:
-                    found = _HEADERS.parse(handle).get("Message-ID", "")
-            except OSError:
-                continue  # moved by the user's mail client meanwhile
-            if " ".join(str(found).split()) == wanted:
-                return True
-        return False
+        return any(" ".join(str(headers.get("Message-ID", "")).split()) == wanted
+                   for headers in self._headers(folder))
 
     def move_back(self, folder: str, uid: int, to: str) -> bool:
         """A rename into the other folder's cur/ or new/, under the same name and
