@@ -8,18 +8,20 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import skops.io as sio
 from conftest import FIXTURES_MAIL
 from sklearn.preprocessing import FunctionTransformer
 
-from triage.classifier import own_text, prepare
+from triage.classifier import TriageClassifier, own_text, predict, prepare
 from triage.classify import MessageClassifier
 from triage.cli import main
 from triage.model_io import (
     MANIFEST_FILE,
     MODEL_FILE,
     ModelError,
+    OutdatedModel,
     _sha256,
     default_model_dir,
     load_model,
@@ -84,6 +86,70 @@ def test_a_file_that_is_not_a_model_is_refused(model_copy: Path) -> None:
 def test_a_missing_model_says_how_to_build_one(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="run 'triage train'"):
         load_model(tmp_path)
+
+
+def test_a_model_of_an_older_format_is_named_as_such(model_copy: Path) -> None:
+    manifest = json.loads((model_copy / MANIFEST_FILE).read_text())
+    manifest["format"] = 1
+    (model_copy / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(OutdatedModel, match=r"made by an older triage \(model format 1, "
+                       r"this one reads 2\); run 'triage train'"):
+        load_model(model_copy)
+
+
+TINY = {  # a few words per category, enough for the machine to separate them
+    "accusation": ["nobody told us about the maintenance", "you never warned us, your fault",
+                   "no notice at all, who is responsible"],
+    "payment_excuse": ["I will pay next week, travelling", "the bank is slow, pay on monday",
+                       "pay you when my salary arrives"],
+    "scope_creep": ["while you are at it add a blog", "also translate the site for free",
+                    "one more revision, included right"],
+    "genuine_fault": ["the site is down since your update", "you charged us twice",
+                      "error 500 after your migration"],
+    "other": ["thanks for the meeting", "see you on thursday", "here is the logo file"],
+}
+
+
+def _tiny(labels: list[str]) -> tuple[list, list[str], list[int]]:
+    analyzer = TextAnalyzer()
+    docs, truth = [], []
+    for label in labels:
+        for text in TINY[label]:
+            docs.append(prepare("", text, analyzer, lang="en"))
+            truth.append(label)
+    return docs, truth, [1] * len(docs)
+
+
+def test_a_class_missing_from_a_calibration_fold_scores_below_the_others_there() -> None:
+    docs, labels, hostility = _tiny(list(TINY))
+    # Every scope creep message in one group: the fold that tests that group trains
+    # a machine that has never seen scope creep.
+    groups = ["scope" if label == "scope_creep" else f"g{i % 4}"
+              for i, label in enumerate(labels)]
+    model = TriageClassifier(min_df=1).fit(docs, labels, hostility, groups=groups)
+    scores = model._held_out_scores(*_text_and_labels(model, docs, labels), None, groups)
+    column = list(model.category_.classes_).index("scope_creep")
+    for row, label in zip(scores, labels, strict=True):
+        if label == "scope_creep":
+            assert row[column] < min(np.delete(row, column))
+    for verdict in predict(model, docs):
+        assert set(verdict.probabilities) == set(TINY)
+        assert abs(sum(verdict.probabilities.values()) - 1) < 0.01
+
+
+def _text_and_labels(model: TriageClassifier, docs: list, labels: list[str]
+                     ) -> tuple[object, np.ndarray]:
+    return model._features(docs)[0], np.asarray(labels)
+
+
+def test_a_model_fitted_on_two_categories_gives_the_others_no_probability() -> None:
+    docs, labels, hostility = _tiny(["payment_excuse", "other"])
+    model = TriageClassifier(min_df=1).fit(docs, labels, hostility)
+    verdict = predict(model, [prepare("", "I will pay on monday, the bank is slow",
+                                      TextAnalyzer(), lang="en")])[0]
+    assert verdict.category == "payment_excuse"
+    assert verdict.probabilities["accusation"] == verdict.probabilities["scope_creep"] == 0
+    assert abs(sum(verdict.probabilities.values()) - 1) < 0.01
 
 
 def test_the_features_ignore_the_quoted_mail() -> None:

@@ -134,8 +134,14 @@ KNOWN = {
     "m20": "the model reads the furious follow-up (threats, no new facts) as a genuine fault",
     "m31": "the model reads enthusiastic thanks for a draft ('we both love it') as scope creep",
     "m35": "the search cites the domain renewal warning but misses the earlier one (m02)",
-    "m50": "the model takes 'your mail server is blocking them' at its word: genuine fault",
-    "m57": "the model reads 'still not working' after the agency's first reply as other",
+    "m50": "sorted right, but the search also cites the unrelated server move notice (m25) "
+           "beside the SPF advice (m11)",
+    "m51": "a coin toss (0.498 against 0.498): 'I think it started after the updates you "
+           "did' makes this calm report of a real fault read as an accusation",
+    "m57": "sorted right, but on a genuine fault the search cites the agency's own first "
+           "reply (m52), which admits the fault, as proof",
+    "m61": "the model reads a request within the plan (an eighth mail account of ten) as "
+           "scope creep",
     "m64": "a baseless accusation: the search cites the client's earlier suspension warning",
 }
 

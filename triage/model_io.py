@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "model.skops"
 DATA_FILE = "data.json.gz"
 MANIFEST_FILE = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: the category model became a linear SVM with a temperature
 
 # Every type the saved model may contain. skops refuses to build anything else.
 TRUSTED_TYPES = [
@@ -52,11 +52,19 @@ TRUSTED_TYPES = [
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.linear_model._ridge.Ridge",
     "sklearn.preprocessing._data.MaxAbsScaler",
+    "sklearn.svm._classes.LinearSVC",
 ]
+
+
+_PARTS = {"params", "word", "surface", "char", "style", "category", "temperature", "hostility"}
 
 
 class ModelError(TriageError):
     """The model files are missing, damaged or not what triage wrote."""
+
+
+class OutdatedModel(ModelError):
+    """A model written by an older triage, in a format this one cannot read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +150,13 @@ def _read_manifest(folder: Path, remedy: str) -> dict[str, Any]:
         raise ModelError(f"no model in {folder} (no {MANIFEST_FILE}); {remedy}") from None
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the model manifest {path}: {exc}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{path} is not a triage model manifest")
+    found = manifest.get("format")
+    if isinstance(found, int) and 0 < found < FORMAT:
+        raise OutdatedModel(f"the model in {folder} was made by an older triage (model format "
+                            f"{found}, this one reads {FORMAT}); {remedy}")
+    if found != FORMAT:
         raise ModelError(f"{path} is not a triage model manifest of format {FORMAT}")
     return manifest
 
@@ -161,7 +175,7 @@ def _load_parts(path: Path) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - any failure here means a bad file
         raise ModelError(f"cannot load the model file {path}: {type(exc).__name__}: {exc}"
                          ) from None
-    if not isinstance(parts, dict) or not {"word", "char", "category", "hostility"} <= set(parts):
+    if not isinstance(parts, dict) or not _PARTS <= set(parts):
         raise ModelError(f"the model file {path} does not hold a triage model")
     return parts
 

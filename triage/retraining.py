@@ -40,6 +40,7 @@ from triage.model_io import (
     MANIFEST_FILE,
     LoadedModel,
     ModelError,
+    OutdatedModel,
     default_model_dir,
     load_model,
     model_id,
@@ -110,9 +111,20 @@ def active_model_dir(config: Config) -> Path | None:
 
 
 def load_active(config: Config) -> LoadedModel:
-    """The model in use, checked against its manifest like every model."""
+    """The model in use, checked against its manifest like every model. A retrained
+    model an older triage wrote is passed over for the shipped one, with a warning:
+    the corrections it learned are in the store, and the next retraining learns them
+    again."""
     folder = active_model_dir(config)
-    return load_model() if folder is None else load_model(folder, _ACTIVE_REMEDY)
+    if folder is None:
+        return load_model()
+    try:
+        return load_model(folder, _ACTIVE_REMEDY)
+    except OutdatedModel:
+        log.warning("the retrained model in use, %s, was made by an older triage; using the "
+                    "shipped model until the next retraining ('triage retrain --force' "
+                    "retrains now)", folder)
+        return load_model()
 
 
 def read_corrections(store: Store) -> list[Correction]:
@@ -149,7 +161,8 @@ def fit_weighted(training: Sequence[Example], corrections: Sequence[Correction],
     model = TriageClassifier(**(params or {}))
     model.fit(docs, [e.label for e in training] + [c.label for c in corrections],
               [e.hostility for e in training] + [c.hostility for c in corrections],
-              sample_weight=[1.0] * len(training) + [weight] * len(corrections))
+              sample_weight=[1.0] * len(training) + [weight] * len(corrections),
+              groups=[e.group for e in training] + [f"correction {c.id}" for c in corrections])
     return model, tables
 
 
