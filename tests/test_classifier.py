@@ -88,12 +88,17 @@ def test_a_missing_model_says_how_to_build_one(tmp_path: Path) -> None:
         load_model(tmp_path)
 
 
-def test_a_model_of_an_older_format_is_named_as_such(model_copy: Path) -> None:
+def test_a_model_of_another_format_is_named_as_such(model_copy: Path) -> None:
     manifest = json.loads((model_copy / MANIFEST_FILE).read_text())
     manifest["format"] = 1
     (model_copy / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(OutdatedModel, match=r"made by an older triage \(model format 1, "
                        r"this one reads 2\); run 'triage train'"):
+        load_model(model_copy)
+    manifest["format"] = 3
+    (model_copy / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match=r"made by a newer triage \(model format 3, this one "
+                       r"reads 2\): upgrade triage"):
         load_model(model_copy)
 
 
@@ -122,34 +127,42 @@ def _tiny(labels: list[str]) -> tuple[list, list[str], list[int]]:
 
 def test_a_class_missing_from_a_calibration_fold_scores_below_the_others_there() -> None:
     docs, labels, hostility = _tiny(list(TINY))
-    # Every scope creep message in one group: the fold that tests that group trains
-    # a machine that has never seen scope creep.
-    groups = ["scope" if label == "scope_creep" else f"g{i % 4}"
+    # Every accusation in one group: the fold that tests that group trains a machine
+    # that has never seen an accusation (the first column, so a mapping that fills
+    # the columns in order would put another class's scores there).
+    groups = ["acc" if label == "accusation" else f"g{i % 4}"
               for i, label in enumerate(labels)]
     model = TriageClassifier(min_df=1).fit(docs, labels, hostility, groups=groups)
-    scores = model._held_out_scores(*_text_and_labels(model, docs, labels), None, groups)
-    column = list(model.category_.classes_).index("scope_creep")
+    held_out = model._held_out_scores(model._features(docs)[0], np.asarray(labels), None,
+                                      groups)
+    assert held_out is not None
+    scores, scored_labels = held_out
+    assert list(scored_labels) == labels  # every fold had two categories or more
+    column = list(model.category_.classes_).index("accusation")
+    assert column == 0
     for row, label in zip(scores, labels, strict=True):
-        if label == "scope_creep":
+        if label == "accusation":
             assert row[column] < min(np.delete(row, column))
     for verdict in predict(model, docs):
         assert set(verdict.probabilities) == set(TINY)
         assert abs(sum(verdict.probabilities.values()) - 1) < 0.01
 
 
-def _text_and_labels(model: TriageClassifier, docs: list, labels: list[str]
-                     ) -> tuple[object, np.ndarray]:
-    return model._features(docs)[0], np.asarray(labels)
-
-
 def test_a_model_fitted_on_two_categories_gives_the_others_no_probability() -> None:
     docs, labels, hostility = _tiny(["payment_excuse", "other"])
-    model = TriageClassifier(min_df=1).fit(docs, labels, hostility)
-    verdict = predict(model, [prepare("", "I will pay on monday, the bank is slow",
-                                      TextAnalyzer(), lang="en")])[0]
-    assert verdict.category == "payment_excuse"
-    assert verdict.probabilities["accusation"] == verdict.probabilities["scope_creep"] == 0
-    assert abs(sum(verdict.probabilities.values()) - 1) < 0.01
+    monday = prepare("", "I will pay on monday, the bank is slow", TextAnalyzer(), lang="en")
+    # Folds by category; folds by group where one fold's training side holds one
+    # category (it is left out); and a single group, which cannot be folded.
+    for groups in (None, ["a", "a", "a", "b", "c", "d"], ["one"] * 6):
+        model = TriageClassifier(min_df=1).fit(docs, labels, hostility, groups=groups)
+        verdict = predict(model, [monday])[0]
+        assert verdict.category == "payment_excuse", groups
+        assert verdict.probabilities["accusation"] == verdict.probabilities["scope_creep"] == 0
+        assert abs(sum(verdict.probabilities.values()) - 1) < 0.01
+        assert verdict.confidence > 0.5, groups
+    # Unfoldable: the plain softmax, not a temperature fitted on training scores
+    # (which separate perfectly, and would make every confidence 1).
+    assert model.temperature_ == 1.0 and verdict.confidence < 0.99
 
 
 def test_the_features_ignore_the_quoted_mail() -> None:

@@ -363,7 +363,7 @@ def test_a_damaged_model_in_use_is_an_error_not_a_fallback_and_rollback_fixes_it
 
 def test_a_retrained_model_of_an_older_triage_gives_way_to_the_shipped_one(
         desk: Desk, caplog: pytest.LogCaptureFixture) -> None:
-    old = desk.retrain(force=True).model
+    first = desk.retrain(force=True)
     manifest_path = desk.config.models_dir / "current" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["format"] = 1
@@ -371,10 +371,13 @@ def test_a_retrained_model_of_an_older_triage_gives_way_to_the_shipped_one(
     with caplog.at_level("WARNING"):
         assert desk.in_use() == SHIPPED
     assert "made by an older triage; using the shipped model" in caplog.text
-    # The next retraining measures against the shipped model and replaces the old one.
+    # The next retraining measures against the shipped model, as the first one did...
     again = desk.retrain(force=True)
-    assert again.outcome == "kept" and again.model != old
+    assert again.outcome == "kept" and again.before == first.before
     assert desk.in_use() == again.model
+    # ...and what it replaced, for a rollback, is the shipped model that was in use.
+    back = desk.rollback()
+    assert back.shipped and desk.in_use() == SHIPPED
 
 
 def test_a_current_link_that_names_nothing_is_an_error(desk: Desk) -> None:

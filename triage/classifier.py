@@ -196,14 +196,17 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
         text, style = self._features(docs)
         y = np.asarray(labels)
         weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        self.category_ = LinearSVC(C=self.C).fit(text, y, sample_weight=weight)
+        self.category_ = _machine(self.C).fit(text, y, sample_weight=weight)
         # Single precision, like the features: half the model file, and the scores
         # move by less than a millionth.
         self.category_.coef_ = self.category_.coef_.astype(np.float32)
-        scores = self._held_out_scores(text, y, weight, groups)
+        held_out = self._held_out_scores(text, y, weight, groups)
         # Unweighted: a correction weighs in what the machine learns, but one message
-        # must not move how every score is read.
-        self.temperature_ = _temperature(scores, y, self.category_.classes_)
+        # must not move how every score is read. A set too small to fold keeps the
+        # plain softmax: fitted on the machine's own training scores, the temperature
+        # would make every confidence 1.
+        self.temperature_ = (1.0 if held_out is None
+                             else _temperature(*held_out, self.category_.classes_))
         self.hostility_ = Ridge(alpha=self.hostility_alpha)
         self.hostility_.fit(sp.hstack([text, style], format="csr"),
                             np.array(hostility, dtype=np.float32))
@@ -211,38 +214,30 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
 
     def _held_out_scores(self, text: sp.csr_matrix, y: np.ndarray,
                          weight: np.ndarray | None, groups: Sequence[str] | None
-                         ) -> np.ndarray:
-        """The machine's scores for each document from a machine not trained on it
-        (up to five folds), in the order of ``category_.classes_``; a class a fold's
-        training side lacks scores below every other class there. A set too small
-        to fold gives the fitted machine's own scores."""
-        classes = list(self.category_.classes_)
-        smallest = int(min(np.unique(y, return_counts=True)[1]))
+                         ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Scores for documents from machines not trained on them (up to five folds),
+        in the order of ``category_.classes_``, and those documents' labels. A fold
+        whose training side holds one category is left out; None when no fold can
+        be made (one group, or without groups a category of one message)."""
         if groups is not None:
             n_folds = min(5, len(set(groups)))
             folds = GroupKFold(n_splits=n_folds).split(text, y, groups) if n_folds > 1 else None
         else:
-            n_folds = min(5, smallest)
+            n_folds = min(5, int(min(np.unique(y, return_counts=True)[1])))
             folds = (StratifiedKFold(n_splits=n_folds).split(text, y) if n_folds > 1
                      else None)
         if folds is None:
-            return np.asarray(self.category_.decision_function(text))
-        scores = np.empty((len(y), len(classes)), dtype=np.float64)
+            return None
+        scores = np.empty((len(y), len(self.category_.classes_)), dtype=np.float64)
+        scored = np.zeros(len(y), dtype=bool)
         for train, test in folds:
-            present = np.unique(y[train])
-            if len(present) < 2:
-                scores[test] = self.category_.decision_function(text[test])
+            if len(np.unique(y[train])) < 2:
                 continue
-            machine = LinearSVC(C=self.C).fit(
+            machine = _machine(self.C).fit(
                 text[train], y[train], sample_weight=None if weight is None else weight[train])
-            got = np.asarray(machine.decision_function(text[test]))
-            if len(present) == 2:  # a two-class machine gives one column
-                got = np.column_stack([-got, got])
-            fold = np.full((len(test), len(classes)), got.min() - 1.0)
-            for column, label in enumerate(machine.classes_):
-                fold[:, classes.index(label)] = got[:, column]
-            scores[test] = fold
-        return scores
+            scores[test] = _scores(machine, text[test], self.category_.classes_)
+            scored[test] = True
+        return (scores[scored], y[scored]) if scored.any() else None
 
     def _features(self, docs: Sequence[Prepared]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """The text features (both models) and the scaled style signals (hostility)."""
@@ -264,9 +259,7 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
         """Category probabilities (in the order of ``LABELS``) and hostility scores,
         from one pass over the features."""
         text, style = self._features(docs)
-        scores = np.asarray(self.category_.decision_function(text))
-        if scores.ndim == 1:
-            scores = np.column_stack([-scores, scores])
+        scores = _scores(self.category_, text, self.category_.classes_)
         proba = softmax(self.temperature_ * scores, axis=1)
         classes = list(self.category_.classes_)
         proba = np.column_stack([proba[:, classes.index(label)] if label in classes
@@ -312,6 +305,26 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
 
     def _vectorizers(self) -> tuple[tuple[str, TfidfVectorizer], ...]:
         return (("word", self.word_), ("surface", self.surface_), ("char", self.char_))
+
+
+def _machine(C: float) -> LinearSVC:
+    # A fixed seed: the solver visits the documents in a random order, and the same
+    # corpus should give the same model.
+    return LinearSVC(C=C, random_state=0)
+
+
+def _scores(machine: LinearSVC, text: sp.csr_matrix, classes: np.ndarray) -> np.ndarray:
+    """``machine``'s scores in the columns of ``classes``; a class it was not trained
+    on scores below every other class of that document."""
+    got = np.asarray(machine.decision_function(text), dtype=np.float64)
+    if got.ndim == 1:  # a two-class machine gives one column, positive for the second
+        got = np.column_stack([-got, got])
+    if list(machine.classes_) == list(classes):
+        return got
+    scores = np.repeat(got.min(axis=1, keepdims=True) - 1.0, len(classes), axis=1)
+    for column, label in enumerate(machine.classes_):
+        scores[:, list(classes).index(label)] = got[:, column]
+    return scores
 
 
 def _temperature(scores: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> float:

@@ -49,7 +49,6 @@ TRUSTED_TYPES = [
     "scipy.sparse._dia.dia_array",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.linear_model._ridge.Ridge",
     "sklearn.preprocessing._data.MaxAbsScaler",
     "sklearn.svm._classes.LinearSVC",
@@ -142,6 +141,18 @@ def load_model(folder: Path | None = None, remedy: str = "run 'triage train' to 
                        folder=folder)
 
 
+def is_outdated(folder: Path) -> bool:
+    """Whether ``folder`` holds a model an older triage wrote (which ``load_model``
+    refuses with ``OutdatedModel``); a missing or damaged manifest is not outdated."""
+    try:
+        _read_manifest(folder, "")
+    except OutdatedModel:
+        return True
+    except ModelError:
+        return False
+    return False
+
+
 def _read_manifest(folder: Path, remedy: str) -> dict[str, Any]:
     path = folder / MANIFEST_FILE
     try:
@@ -156,6 +167,9 @@ def _read_manifest(folder: Path, remedy: str) -> dict[str, Any]:
     if isinstance(found, int) and 0 < found < FORMAT:
         raise OutdatedModel(f"the model in {folder} was made by an older triage (model format "
                             f"{found}, this one reads {FORMAT}); {remedy}")
+    if isinstance(found, int) and found > FORMAT:
+        raise ModelError(f"the model in {folder} was made by a newer triage (model format "
+                         f"{found}, this one reads {FORMAT}): upgrade triage to use it")
     if found != FORMAT:
         raise ModelError(f"{path} is not a triage model manifest of format {FORMAT}")
     return manifest

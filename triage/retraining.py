@@ -42,6 +42,7 @@ from triage.model_io import (
     ModelError,
     OutdatedModel,
     default_model_dir,
+    is_outdated,
     load_model,
     model_id,
     save_model,
@@ -267,6 +268,9 @@ def rollback(config: Config, store: Store, now: datetime) -> RollbackResult:
         if current is None:
             raise RetrainError("nothing to roll back: the shipped model is in use")
         replaced = _short_id(current)
+        if previous is not None and is_outdated(previous):
+            previous = None  # an older triage's model cannot be used: the shipped one can
+            _point(models_dir, PREVIOUS, None)
         if previous is not None:
             load_model(previous, f"remove {models_dir / PREVIOUS} to roll back to the "
                        "shipped model instead")
@@ -319,8 +323,10 @@ def _write(models_dir: Path, model: TriageClassifier, tables: dict[str, dict[str
 
 
 def _use(models_dir: Path, folder: Path) -> None:
-    """Make ``folder`` the model in use and the one in use so far the previous one."""
-    _point(models_dir, PREVIOUS, _linked(models_dir, CURRENT))
+    """Make ``folder`` the model in use and the one in use so far the previous one
+    (the shipped one, for a model of an older triage that ``load_active`` passed over)."""
+    in_use = _linked(models_dir, CURRENT)
+    _point(models_dir, PREVIOUS, None if in_use is None or is_outdated(in_use) else in_use)
     _point(models_dir, CURRENT, folder)
     _tidy(models_dir)
 
