@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchlib import REPO, machine, publish  # noqa: F401 - sets sys.path
+from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, f1_score
 
 from triage.classifier import own_text, predict
@@ -60,14 +61,25 @@ tolerance = {tolerance}
 
 
 def measured_on_style(classifier: MessageClassifier, rows: list[dict[str, str]]
-                      ) -> tuple[float, float]:
+                      ) -> tuple[float, float, list[bool]]:
+    """Accuracy, macro-F1, and which messages were right."""
     verdicts = classifier.classify_texts(
         [(r["subject"], own_text(r["body"]), None) for r in rows])
     truth = [r["label"] for r in rows]
     guess = [v.category for v in verdicts]
     return (float(accuracy_score(truth, guess)),
             float(f1_score(truth, guess, labels=list(LABELS), average="macro",
-                           zero_division=0)))
+                           zero_division=0)),
+            [t == g for t, g in zip(truth, guess, strict=True)])
+
+
+def changes(before: list[bool], after: list[bool]) -> str:
+    """Messages the retrained model gets right that the shipped one got wrong, and the
+    reverse, with the two-sided sign test's p-value (is the change more than chance?)."""
+    fixed = sum(1 for b, a in zip(before, after, strict=True) if a and not b)
+    broken = sum(1 for b, a in zip(before, after, strict=True) if b and not a)
+    p = binomtest(fixed, fixed + broken).pvalue if fixed + broken else 1.0
+    return f"{fixed:>5} {broken:>6} {p:6.2f}"
 
 
 def measured_on_corpus(classifier: MessageClassifier, held_out: list) -> tuple[float, float]:  # type: ignore[type-arg]
@@ -113,19 +125,22 @@ def main() -> int:
              f"correction weight {args.weight:g}, tolerance {args.tolerance:g}",
              "", f"{'corrections':>11}  {'stream read':>11}  {'outcome':<9} "
              f"{'style acc':>9} {'style F1':>8}  {'held-out acc':>12} {'held-out F1':>11}  "
-             f"{'learned':>7}  retrain s"]
+             f"{'learned':>7}  {'fixed':>5} {'broken':>6} {'p':>6}  retrain s"]
 
     classifier = MessageClassifier(load_active(config))
 
     fixed: list[dict[str, str]] = []  # the corrected stream messages
+    shipped_right = measured_on_style(classifier, evaluation)[2]
 
     def row(corrections: int, read: int, outcome: str, seconds: float | None) -> str:
         style = measured_on_style(classifier, evaluation)
         corpus = measured_on_corpus(classifier, held_out)
         spent = f"{seconds:9.1f}" if seconds is not None else f"{'':>9}"
         learned = f"{measured_on_style(classifier, fixed)[0]:7.3f}" if fixed else f"{'':>7}"
+        changed = changes(shipped_right, style[2]) if seconds is not None else f"{'':>19}"
         line = (f"{corrections:>11}  {read:>11}  {outcome:<9} {style[0]:9.3f} "
-                f"{style[1]:8.3f}  {corpus[0]:12.3f} {corpus[1]:11.3f}  {learned}  {spent}")
+                f"{style[1]:8.3f}  {corpus[0]:12.3f} {corpus[1]:11.3f}  {learned}  {changed}  "
+                f"{spent}")
         print(line, file=sys.stderr)
         return line
 
@@ -168,7 +183,9 @@ def main() -> int:
               "held-out: on the corpus's held-out groups (the original split).",
               "stream read: how many stream messages the user had read when the corrections "
               "reached that count; each wrong one was corrected.",
-              "learned: accuracy of the model in use on the corrected messages themselves."]
+              "learned: accuracy of the model in use on the corrected messages themselves.",
+              "fixed / broken: measuring messages the model in use gets right and the shipped "
+              "one got wrong, and the reverse; p: two-sided sign test on those two counts."]
     publish("corrections_sim.txt", lines, write=not args.no_write)
     return 0
 
