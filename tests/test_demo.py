@@ -138,8 +138,6 @@ KNOWN = {
            "beside the SPF advice (m11)",
     "m51": "a coin toss (0.498 against 0.498): 'I think it started after the updates you "
            "did' makes this calm report of a real fault read as an accusation",
-    "m57": "sorted right, but on a genuine fault the search cites the agency's own first "
-           "reply (m52), which admits the fault, as proof",
     "m61": "the model reads a request within the plan (an eighth mail account of ten) as "
            "scope creep",
     "m64": "a baseless accusation: the search cites the client's earlier suspension warning",

@@ -26,7 +26,8 @@ A notice made stale by a later one before the complaint (rescheduled,
 corrected, a new version of the proposal) is dropped. Only candidates above a
 threshold are cited, at most three, best first: citing an unrelated notice in a
 reply is worse than citing nothing, and genuine faults (the provider's to fix)
-need much stronger proof.
+need much stronger proof and never cite the provider's own earlier answer in the
+complaint's conversation (where the fault was owned).
 
 The complaint's most likely category (other than ``other``) decides what its
 proof is about and the bar. A notice the complaint replies to counts for a lot;
@@ -316,6 +317,11 @@ def rank(complaint: Complaint, candidates: Iterable[Candidate],
     # announcement, raised recall on fresh scenarios but cost more in precision.)
     cited = [s for s in scored if s.score >= threshold and (
         s.score >= best - _BEHIND or "linked" in s.features)]
+    if category == "genuine_fault":
+        # The provider's own earlier answer in this conversation ("I can reproduce
+        # it, it's on our side") is where the fault was owned, not proof against it.
+        cited = [s for s in cited if not (
+            s.profile.reply and {"answered", "same_thread"} & s.features.keys())]
     return [_evidence(s) for s in cited[:MAX_EVIDENCE]]
 
 
