@@ -22,9 +22,9 @@ from triage.model_io import (
     MODEL_FILE,
     ModelError,
     OutdatedModel,
-    _sha256,
     default_model_dir,
     load_model,
+    sha256_of,
 )
 from triage.nlp import TextAnalyzer
 
@@ -44,7 +44,7 @@ def model_copy(tmp_path: Path) -> Path:
 def _rewrite_manifest_hash(folder: Path) -> None:
     """What an attacker who can write the folder would also do."""
     manifest = json.loads((folder / MANIFEST_FILE).read_text())
-    manifest["files"][MODEL_FILE] = _sha256(folder / MODEL_FILE)
+    manifest["files"][MODEL_FILE] = sha256_of(folder / MODEL_FILE)
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
 
 

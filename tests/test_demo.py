@@ -133,7 +133,8 @@ KNOWN = {
            "genuine fault: the outage it describes is real, the notice is only quoted",
     "m20": "the model reads the furious follow-up (threats, no new facts) as a genuine fault",
     "m31": "the model reads enthusiastic thanks for a draft ('we both love it') as scope creep",
-    "m35": "the search cites the domain renewal warning but misses the earlier one (m02)",
+    "m34": "sorted right, but the search also cites an old reply on setting up mail on a new "
+           "phone (m07), which shares the mail topic and words with the real proof (m12)",
     "m50": "sorted right, but the search also cites the unrelated server move notice (m25) "
            "beside the SPF advice (m11)",
     "m51": "a coin toss (0.498 against 0.498): 'I think it started after the updates you "

@@ -23,22 +23,22 @@ Each candidate is scored on what it shares with the complaint, and why:
   colleague's) and whether it is the provider's earlier word in the same thread.
 
 A notice made stale by a later one before the complaint (rescheduled,
-corrected, a new version of the proposal) is dropped. Only candidates above a
-threshold are cited, at most three, best first: citing an unrelated notice in a
-reply is worse than citing nothing, and genuine faults (the provider's to fix)
-need much stronger proof and never cite the provider's own earlier answer in the
-complaint's conversation (where the fault was owned).
+corrected, a new version of the proposal) is dropped.
+
+These hand-set scores are then read by a learned ranker (proof.py), which says
+how likely each candidate is to be proof, seeing it beside the others: how far
+behind the best it is and whether it resembles the best (the reminder beside
+the announcement), with two more text similarities. Nothing is cited unless the
+likeliest candidate clears a first bar; then every candidate above a second,
+lower bar is, at most three, best first: citing an unrelated notice in a reply
+is worse than citing nothing. A genuine fault never cites the provider's own
+earlier answer in its conversation (where the fault was owned).
 
 The complaint's most likely category (other than ``other``) decides what its
-proof is about and the bar. A notice the complaint replies to counts for a lot;
-one that names the same reference as the best match or is in its thread (the
-invoice behind a final reminder) is cited when it clears the bar, however far
-below the best.
-
-The weights and thresholds were set on the tuning scenarios
-(corpus/evidence_scenarios/es_pt.jsonl and tune_*.jsonl; bench/evidence_fit.py
-compares them with a logistic regression fitted there) and are measured on the
-others (bench/evidence.py).
+proof is about. The hand-set weights were set on the tuning scenarios
+(corpus/evidence_scenarios/es_pt.jsonl and tune_*.jsonl), where the ranker is
+fitted too (bench/evidence_fit.py); both are measured on the others
+(bench/evidence.py).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
 from spacy.lang.es.stop_words import STOP_WORDS as ES_STOP
 from spacy.lang.pt.stop_words import STOP_WORDS as PT_STOP
 
+from triage import proof
 from triage.language import detect_language
 from triage.nlp import entities_in, fold
 from triage.store import Store
@@ -98,13 +99,6 @@ _TYPE_FIT: dict[str, dict[str, float]] = {
     "scope_creep": {"agreement": 1.0, "reply": 0.6, "announcement": 0.4, "billing": 0.1},
     "genuine_fault": {"announcement": 0.5, "reply": 0.3, "agreement": 0.3},
 }
-# Cite a candidate scoring at least this (per category; genuine faults are the
-# provider's to fix and need far stronger proof)...
-_THRESHOLD = {"accusation": 0.0, "payment_excuse": 0.0, "scope_creep": 0.0,
-              "genuine_fault": 2.5}
-# ...and no further than this behind the best candidate.
-_BEHIND = 1.0
-
 _BILLING_SENDERS = re.compile(
     r"^(factura|fatura|billing|invoice|financ|cobr|cartera|contab|account|pago|pagamento|"
     r"payment|tesorer|tesour|administraci)", re.IGNORECASE)
@@ -194,7 +188,8 @@ class Scored:
 
     candidate: Candidate
     profile: Profile
-    score: float = 0.0
+    score: float = 0.0  # the hand-set score
+    chance: float = 0.0  # how likely it is proof, by the learned ranker
     features: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
 
@@ -302,37 +297,74 @@ _LINKED = 1.0
 
 
 def rank(complaint: Complaint, candidates: Iterable[Candidate],
-         profiles: Mapping[int, Profile] | None = None) -> list[Evidence]:
+         profiles: Mapping[int, Profile] | None = None,
+         model: proof.ProofModel | None = None) -> list[Evidence]:
     """The candidates that prove the provider's position, best first (at most three);
-    an empty list when nothing is convincing."""
+    an empty list when nothing is convincing. ``model`` is the learned ranker (see
+    proof.py; default: the shipped one), which turns the hand-set scores and
+    features into how likely each candidate is to be proof."""
     category = category_of(complaint.probabilities)
     if category is None:
         return []
-    scored = score(complaint, candidates, profiles)
-    threshold = _THRESHOLD[category]
-    best = scored[0].score if scored else 0.0
-    # Cited: above the bar, and either close to the best or part of the same matter
-    # as the best (the invoice behind a final reminder that names it). (Also citing
-    # a notice of the same kind and subject as the best, such as the reminder of an
-    # announcement, raised recall on fresh scenarios but cost more in precision.)
-    cited = [s for s in scored if s.score >= threshold and (
-        s.score >= best - _BEHIND or "linked" in s.features)]
+    own, scored = assess(complaint, candidates, profiles)
+    if not scored:
+        return []
+    model = model or proof.shipped()
+    weigh(scored, own, category, model)
+    return [_evidence(s) for s in cite(scored, category, model.first, model.further)]
+
+
+def cite(scored: Iterable[Scored], category: str, first: float,
+         further: float) -> list[Scored]:
+    """What is cited of candidates the ranker has read: nothing unless the likeliest
+    reaches ``first``; then every one reaching ``further``, at most three, best first."""
+    ordered = sorted(scored, key=lambda s: (-s.chance, -s.candidate.date.timestamp()))
     if category == "genuine_fault":
         # The provider's own earlier answer in this conversation ("I can reproduce
         # it, it's on our side") is where the fault was owned, not proof against it.
-        cited = [s for s in cited if not (
+        ordered = [s for s in ordered if not (
             s.profile.reply and {"answered", "same_thread"} & s.features.keys())]
-    return [_evidence(s) for s in cited[:MAX_EVIDENCE]]
+    # The reminder beside the announcement, the invoice behind the reminder: once
+    # the best is likely proof, what else is likely enough is cited with it.
+    # A notice the complaint answers, and that the hand-set score finds on the
+    # subject, was read: too few of the tuning scenarios answer one for the ranker
+    # to have learnt it, so it counts as likely as the first bar asks.
+    answered = {id(s) for s in ordered if "answered" in s.features and s.score >= 0.0}
+    ordered.sort(key=lambda s: id(s) not in answered)  # stable: the rest keep their order
+    if not answered and (not ordered or ordered[0].chance < first):
+        return []
+    return [s for s in ordered if id(s) in answered or s.chance >= further][:MAX_EVIDENCE]
 
 
 def score(complaint: Complaint, candidates: Iterable[Candidate],
           profiles: Mapping[int, Profile] | None = None) -> list[Scored]:
     """Every candidate still standing (sent before the complaint, not superseded),
-    scored and best first, with the features behind each score."""
+    with its hand-set score and the features behind it, best first."""
+    return assess(complaint, candidates, profiles)[1]
+
+
+def features_of(scored: Sequence[Scored], own: Profile, category: str,
+                model: proof.ProofModel) -> list[list[float]]:
+    """The learned ranker's features of each assessed candidate (see proof.py)."""
+    kinds = [notice_kinds(s.profile, s.candidate.sender) for s in scored]
+    return proof.feature_rows(scored, own, category, kinds, model)
+
+
+def weigh(scored: Sequence[Scored], own: Profile, category: str,
+          model: proof.ProofModel) -> None:
+    """Set each assessed candidate's ``chance`` of being proof, by the learned ranker."""
+    chances = model.probabilities(features_of(scored, own, category, model))
+    for item, chance in zip(scored, chances, strict=True):
+        item.chance = chance
+
+
+def assess(complaint: Complaint, candidates: Iterable[Candidate],
+           profiles: Mapping[int, Profile] | None = None) -> tuple[Profile, list[Scored]]:
+    """The complaint's profile, and ``score``'s list."""
     category = category_of(complaint.probabilities)
-    if category is None:
-        return []
     own = profile(complaint.subject, complaint.body, complaint.language)
+    if category is None:
+        return own, []
     scored = [Scored(c, (profiles or {}).get(c.row) or profile(c.subject, c.body))
               for c in candidates if c.date < complaint.date]
     scored = _drop_superseded(scored)
@@ -344,7 +376,7 @@ def score(complaint: Complaint, candidates: Iterable[Candidate],
     if scored:
         _link(scored[0], scored[1:])
         scored.sort(key=lambda s: (-s.score, -s.candidate.date.timestamp()))
-    return scored
+    return own, scored
 
 
 def _link(best: Scored, others: Iterable[Scored]) -> None:
@@ -505,7 +537,7 @@ def _evidence(item: Scored) -> Evidence:
         subject=cand.subject,
         recipients=cand.recipients,
         excerpt=excerpt(cand.body),
-        score=item.score,
+        score=item.chance,
         reasons=tuple(item.reasons),
     )
 
@@ -543,7 +575,10 @@ class EvidenceFinder:
     """Runs the search for every complaint that is due, keeping the notices it has
     read, with their profiles (each is compared with many complaints)."""
 
-    def __init__(self, cache_size: int = 20_000) -> None:
+    def __init__(self, cache_size: int = 20_000, model: proof.ProofModel | None = None
+                 ) -> None:
+        # The learned ranker, loaded now so that a damaged install says so at start.
+        self.model = model or proof.shipped()
         # Keyed by Message-ID, which names one message in any store. A notice is kept
         # with only the opening of its body, all its excerpt reads, so that the cache
         # stays small however long the notices are.
@@ -559,7 +594,7 @@ class EvidenceFinder:
         if category == "other" or not complaint.sender:
             return []
         candidates = self.candidates(store, complaint)
-        return rank(complaint, candidates, self.profiles(candidates))
+        return rank(complaint, candidates, self.profiles(candidates), self.model)
 
     @staticmethod
     def complaint(store: Store, row_id: int) -> tuple[str, Complaint] | None:

@@ -102,7 +102,7 @@ def save_model(model: TriageClassifier, lemma_tables: dict[str, dict[str, str]],
         raise ModelError(f"cannot write the model to {folder}: {exc.strerror or exc}") from None
     manifest = {
         "format": FORMAT,
-        "files": {MODEL_FILE: _sha256(model_path), DATA_FILE: _sha256(data_path)},
+        "files": {MODEL_FILE: sha256_of(model_path), DATA_FILE: sha256_of(data_path)},
         **metadata,
     }
     write_private(folder / MANIFEST_FILE,
@@ -122,7 +122,7 @@ def load_model(folder: Path | None = None, remedy: str = "run 'triage train' to 
         path = folder / name
         if not path.is_file():
             raise ModelError(f"the model file {path} is missing; {remedy}")
-        if expected != _sha256(path):
+        if expected != sha256_of(path):
             raise ModelError(
                 f"the model file {path} does not match its manifest (changed or damaged); "
                 f"refusing to load it: {remedy}"
@@ -176,25 +176,33 @@ def _read_manifest(folder: Path, remedy: str) -> dict[str, Any]:
 
 
 def _load_parts(path: Path) -> dict[str, Any]:
-    try:
-        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
-        if untrusted:
-            raise ModelError(
-                f"the model file {path} asks for types triage does not trust "
-                f"({', '.join(sorted(untrusted)[:5])}); refusing to load it"
-            )
-        parts = sio.load(path, trusted=TRUSTED_TYPES)
-    except ModelError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any failure here means a bad file
-        raise ModelError(f"cannot load the model file {path}: {type(exc).__name__}: {exc}"
-                         ) from None
+    parts = load_trusted(path, TRUSTED_TYPES, ModelError)
     if not isinstance(parts, dict) or not _PARTS <= set(parts):
         raise ModelError(f"the model file {path} does not hold a triage model")
     return parts
 
 
-def _sha256(path: Path) -> str:
+def load_trusted(path: Path, trusted: list[str], error: type[TriageError],
+                 remedy: str = "") -> Any:
+    """What a skops file holds, built only from ``trusted`` types: a file asking for
+    any other, or that cannot be read, is an ``error`` (ending with ``remedy``)."""
+    tail = f"; {remedy}" if remedy else ""
+    try:
+        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in trusted]
+        if untrusted:
+            raise error(
+                f"the model file {path} asks for types triage does not trust "
+                f"({', '.join(sorted(untrusted)[:5])}); refusing to load it{tail}"
+            )
+        return sio.load(path, trusted=trusted)
+    except TriageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure here means a bad file
+        raise error(f"cannot load the model file {path}: {type(exc).__name__}: {exc}{tail}"
+                    ) from None
+
+
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as data:
         for block in iter(lambda: data.read(1 << 20), b""):

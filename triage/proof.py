@@ -1,0 +1,207 @@
+"""The learned half of the evidence search: how likely a candidate is to be proof.
+
+evidence.py scores every candidate with hand-set weights over what it shares with
+the complaint (topics, words, references, timing, kind of notice, who it went
+to). Those weights saw each candidate alone. This model reads the same features
+together with what they mean in their scenario: how far the candidate is behind
+the best one, whether it resembles the best one (the reminder of an announcement,
+the second warning after a first request), the category, the kind of notice, and
+two text similarities the hand-set score has no room for (words weighted by how
+rare they are in client mail at large, and shared spellings of four letters,
+which match "documentos" and "document", "migração" and "migration").
+
+It is a small gradient-boosted tree ensemble fitted on the tuning scenarios
+(corpus/evidence_scenarios/es_pt.jsonl and tune_*.jsonl) by bench/evidence_fit.py,
+which writes models/proof.skops (the trees, in skops format: loading names every
+type it may build and refuses any other) and models/proof.json.gz (plain data:
+the feature names, the two bars, the word frequencies, the file's SHA-256 and the
+figures). A changed or damaged file is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import math
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from triage.errors import TriageError
+from triage.files import open_private
+
+if TYPE_CHECKING:
+    from triage.evidence import Profile, Scored
+
+MODEL_FILE = "proof.skops"
+DATA_FILE = "proof.json.gz"
+FORMAT = 1
+TRUSTED_TYPES = [
+    "builtins.slice",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+]
+# The hand-set features of evidence.py, in this order, then the model's own.
+HAND_FEATURES = ("age", "answered", "event_before", "linked", "marketing", "other_code",
+                 "receipt", "same_amount", "same_code", "same_date", "same_thread",
+                 "to_complainant", "topics", "type_fit", "words")
+CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault")
+KINDS = ("billing", "agreement", "announcement", "reply")
+FEATURES = (*HAND_FEATURES, "hand_score", "behind_best", "position",
+            *(f"category_{c}" for c in CATEGORIES), *(f"kind_{k}" for k in KINDS),
+            "rare_words", "spellings", "like_best_words", "like_best_kind", "like_best_topics")
+
+
+class ProofModelError(TriageError):
+    """The evidence ranker's files are missing, damaged or not what triage wrote."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProofModel:
+    """The fitted ranker and what its features need."""
+
+    model: Any  # a fitted HistGradientBoostingClassifier
+    word_counts: Mapping[str, int]  # folded word -> client messages of the corpus holding it
+    documents: int  # client messages the counts were taken from
+    first: float  # the best candidate is cited at this probability or more...
+    further: float  # ...and the others (up to three in all) at this or more
+    card: Mapping[str, Any]
+
+    def rarity(self, word: str) -> float:
+        return math.log((self.documents + 1) / (1 + self.word_counts.get(word, 0)))
+
+    def probabilities(self, rows: Sequence[Sequence[float]]) -> list[float]:
+        if not rows:
+            return []
+        return [float(p) for p in self.model.predict_proba(rows)[:, 1]]
+
+
+def feature_rows(scored: Sequence[Scored], own: Profile, category: str,
+                 kinds: Sequence[set[str]], model: ProofModel) -> list[list[float]]:
+    """One row of FEATURES per candidate; ``scored`` is best first by the hand-set
+    score and ``kinds`` holds each candidate's notice kinds (evidence.notice_kinds)."""
+    if not scored:
+        return []
+    weights = functools.partial(_weights, model)
+    own_weights, own_spellings = weights(own.words), _spellings(own.words)
+    best = scored[0]
+    best_weights = weights(best.profile.words)
+    best_topics = set(best.profile.topics)
+    rows = []
+    for position, (item, item_kinds) in enumerate(zip(scored, kinds, strict=True)):
+        item_weights = weights(item.profile.words)
+        row = [item.features.get(name, 0.0) for name in HAND_FEATURES]
+        row += [item.score, best.score - item.score, float(position)]
+        row += [float(category == c) for c in CATEGORIES]
+        row += [float(k in item_kinds) for k in KINDS]
+        row += [_cosine(own_weights, item_weights),
+                _overlap(own_spellings, _spellings(item.profile.words))]
+        if position == 0:
+            row += [1.0, 1.0, float(len(best_topics))]
+        else:
+            row += [_cosine(best_weights, item_weights), float(bool(item_kinds & kinds[0])),
+                    float(len(best_topics & set(item.profile.topics)))]
+        rows.append(row)
+    return rows
+
+
+def _weights(model: ProofModel, words: frozenset[str]) -> dict[str, float]:
+    return {w: model.rarity(w) for w in words}
+
+
+def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    common = a.keys() & b.keys()
+    if not common:
+        return 0.0
+    dot = sum(a[w] * b[w] for w in common)
+    return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+
+
+def _spellings(words: frozenset[str]) -> set[str]:
+    """Every four letters in a row of the words."""
+    return {w[i:i + 4] for w in words for i in range(len(w) - 3)}
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
+
+
+def default_dir() -> Path:
+    from triage.model_io import default_model_dir
+
+    return default_model_dir()
+
+
+@functools.cache
+def shipped() -> ProofModel:
+    """The ranker shipped with the package, loaded once per process."""
+    return load(default_dir())
+
+
+def save(model: ProofModel, folder: Path) -> None:
+    import skops.io as sio
+
+    from triage.model_io import sha256_of
+
+    path = folder / MODEL_FILE
+    try:
+        with open_private(path, "wb") as raw:
+            sio.dump(model.model, raw, compression=zipfile.ZIP_DEFLATED)
+        data = {"format": FORMAT, "sha256": sha256_of(path), "features": list(FEATURES),
+                "first": model.first, "further": model.further, "documents": model.documents,
+                "card": dict(model.card), "word_counts": dict(sorted(model.word_counts.items()))}
+        with (open_private(folder / DATA_FILE, "wb") as raw,
+              gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed):
+            packed.write(json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    except OSError as exc:
+        raise ProofModelError(f"cannot write the evidence ranker to {folder}: "
+                              f"{exc.strerror or exc}") from None
+
+
+def load(folder: Path) -> ProofModel:
+    """The ranker in ``folder``, checked against the hash its data file records."""
+    from triage.model_io import load_trusted, sha256_of
+
+    remedy = "reinstall triage, or run bench/evidence_fit.py --write to rebuild it"
+    data_path, model_path = folder / DATA_FILE, folder / MODEL_FILE
+    try:
+        with gzip.open(data_path, "rt", encoding="utf-8") as text:
+            data = json.load(text)
+    except FileNotFoundError:
+        raise ProofModelError(f"the evidence ranker's {data_path} is missing; {remedy}") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise ProofModelError(f"cannot read {data_path}: {exc}; {remedy}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ProofModelError(f"{data_path} is not an evidence ranker of format {FORMAT}; "
+                              f"{remedy}")
+    if data.get("features") != list(FEATURES):
+        raise ProofModelError(f"{data_path} was made for other features than this triage "
+                              f"computes; {remedy}")
+    if not model_path.is_file():
+        raise ProofModelError(f"the evidence ranker's {model_path} is missing; {remedy}")
+    if sha256_of(model_path) != data.get("sha256"):
+        raise ProofModelError(f"{model_path} does not match {data_path} (changed or damaged); "
+                              f"refusing to load it: {remedy}")
+    model = load_trusted(model_path, TRUSTED_TYPES, ProofModelError, remedy)
+    if not hasattr(model, "predict_proba") or getattr(model, "n_features_in_", None) != len(
+            FEATURES):
+        raise ProofModelError(f"{model_path} does not hold an evidence ranker; {remedy}")
+    try:
+        return ProofModel(model=model, word_counts=dict(data["word_counts"]),
+                          documents=int(data["documents"]), first=float(data["first"]),
+                          further=float(data["further"]), card=dict(data.get("card", {})))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProofModelError(f"cannot read {data_path}: {type(exc).__name__}: {exc}; "
+                              f"{remedy}") from None
+
