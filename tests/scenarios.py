@@ -91,8 +91,10 @@ class Stored:
 
 
 def store_scenario(scenario: dict[str, Any], root: Path, classify: Classify | None = None,
-                   folder_order: Sequence[str] = FOLDER_ORDER) -> Stored:
-    """The scenario stored as a first sync would store it, its complaint triaged."""
+                   folder_order: Sequence[str] = FOLDER_ORDER,
+                   also_triaged: Sequence[str] = ()) -> Stored:
+    """The scenario stored as a first sync would store it, its complaint (and the
+    client messages named in ``also_triaged``) triaged."""
     config = config_for(scenario, root)
     store = Store(root / "state.db")
     ids = {m["key"]: f"<{scenario['id']}.{m['key']}@scenario.example>"
@@ -105,7 +107,7 @@ def store_scenario(scenario: dict[str, Any], root: Path, classify: Classify | No
         parsed = parse_message(render(spec, ids))
         kind = kind_of(parsed, spec["folder"], config)
         verdict = None
-        if spec["key"] == scenario["complaint"]:
+        if spec["key"] == scenario["complaint"] or spec["key"] in also_triaged:
             assert kind is Kind.CLIENT, f"{scenario['id']}: the complaint is not a client's"
             verdict = classify(parsed, scenario["lang"])
         if store.checkpoint(spec["folder"]) is None:

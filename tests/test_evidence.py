@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from scenarios import SCENARIOS, cited_keys, load, store_scenario
 
+from triage import evidence
 from triage.cli import main
 from triage.evidence import (
     Candidate,
@@ -362,15 +363,25 @@ def test_printable_keeps_text_and_replaces_controls() -> None:
 def test_a_complaint_the_search_fails_on_is_marked_searched_and_the_rest_go_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
+    """Complaints are ranked together; one that trips the ranking is recorded as
+    searched with nothing cited, and the other still gets its proof."""
     maintenance = notice("n1", "2026-03-04T17:30:00+01:00", ["marta@clinicasol.example"])
-    stored = store_scenario(scenario(maintenance), tmp_path)
+    second = dict(COMPLAINT, key="c2", subject="Otra vez sin correo",
+                  date="2026-03-13T09:00:00+01:00")
+    stored = store_scenario(scenario(maintenance, second), tmp_path, also_triaged=["c2"])
+    real = evidence.assess
 
-    def broken(*args: object, **kwargs: object) -> None:
-        raise ValueError("unexpected date")
+    def broken(complaint: Complaint, *args: Any) -> Any:
+        if complaint.subject == "Otra vez sin correo":
+            raise ValueError("unexpected date")
+        return real(complaint, *args)
 
-    monkeypatch.setattr("triage.evidence.rank", broken)
-    assert EvidenceFinder().update(stored.store) == 1
+    monkeypatch.setattr("triage.evidence.assess", broken)
+    assert EvidenceFinder().update(stored.store) == 2
     assert stored.store.evidence_due() == []
     assert "evidence search failed for stored message" in caplog.text
     assert "ValueError: unexpected date" in caplog.text
+    by_key = {key: [e["message_id"] for e in stored.store.evidence_of(row)]
+              for key, row in stored.rows.items() if key in ("c", "c2")}
+    assert by_key == {"c": [stored.ids["n1"]], "c2": []}
     stored.store.close()

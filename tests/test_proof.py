@@ -129,8 +129,10 @@ def test_the_notice_the_complaint_answers_is_cited_when_the_hand_score_finds_it(
     answered = {"answered": 1.0}
     assert rows(cite(assessed((0.1, {}, 0.0), (0.2, answered, 0.3)), "accusation",
                      first=0.6, further=0.35)) == [1]
-    # Answering an old thread about something else (a low hand score) proves nothing.
+    # Answering an old thread about something else (a low hand score) proves nothing,
+    # and a genuine fault reported in reply to a notice is not disproved by it.
     assert cite(assessed((0.2, answered, -1.0)), "accusation", first=0.6, further=0.35) == []
+    assert cite(assessed((0.2, answered, 0.3)), "genuine_fault", first=0.6, further=0.35) == []
 
 
 def test_a_genuine_fault_skips_the_providers_own_reply_in_its_conversation() -> None:

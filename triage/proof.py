@@ -26,7 +26,7 @@ import json
 import math
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +67,16 @@ class ProofModelError(TriageError):
     """The evidence ranker's files are missing, damaged or not what triage wrote."""
 
 
+_KEEP = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    weights: dict[str, float]  # each word's rarity in client mail
+    norm: float  # the sum of the squared weights
+    spellings: frozenset[str]  # every four letters in a row of the words
+
+
 @dataclass(frozen=True, slots=True)
 class ProofModel:
     """The fitted ranker and what its features need."""
@@ -77,9 +87,24 @@ class ProofModel:
     first: float  # the best candidate is cited at this probability or more...
     further: float  # ...and the others (up to three in all) at this or more
     card: Mapping[str, Any]
+    # What the text similarities read of a word set, kept for the notices that come
+    # up again for the client's next complaint (emptied when it grows past _KEEP).
+    _texts: dict[frozenset[str], _Text] = field(default_factory=dict, init=False, compare=False,
+                                                repr=False)
 
     def rarity(self, word: str) -> float:
         return math.log((self.documents + 1) / (1 + self.word_counts.get(word, 0)))
+
+    def text(self, words: frozenset[str]) -> _Text:
+        known = self._texts.get(words)
+        if known is None:
+            if len(self._texts) >= _KEEP:
+                self._texts.clear()
+            weights = {w: self.rarity(w) for w in words}
+            known = self._texts[words] = _Text(
+                weights, sum(v * v for v in weights.values()),
+                frozenset(w[i:i + 4] for w in words for i in range(len(w) - 3)))
+        return known
 
     def probabilities(self, rows: Sequence[Sequence[float]]) -> list[float]:
         if not rows:
@@ -93,47 +118,34 @@ def feature_rows(scored: Sequence[Scored], own: Profile, category: str,
     score and ``kinds`` holds each candidate's notice kinds (evidence.notice_kinds)."""
     if not scored:
         return []
-    weights = functools.partial(_weights, model)
-    own_weights, own_spellings = weights(own.words), _spellings(own.words)
+    own_text = model.text(own.words)
     best = scored[0]
-    best_weights = weights(best.profile.words)
+    best_text = model.text(best.profile.words)
     best_topics = set(best.profile.topics)
     rows = []
     for position, (item, item_kinds) in enumerate(zip(scored, kinds, strict=True)):
-        item_weights = weights(item.profile.words)
+        text = model.text(item.profile.words)
         row = [item.features.get(name, 0.0) for name in HAND_FEATURES]
         row += [item.score, best.score - item.score, float(position)]
         row += [float(category == c) for c in CATEGORIES]
         row += [float(k in item_kinds) for k in KINDS]
-        row += [_cosine(own_weights, item_weights),
-                _overlap(own_spellings, _spellings(item.profile.words))]
+        row += [_cosine(own_text, text), _overlap(own_text.spellings, text.spellings)]
         if position == 0:
             row += [1.0, 1.0, float(len(best_topics))]
         else:
-            row += [_cosine(best_weights, item_weights), float(bool(item_kinds & kinds[0])),
+            row += [_cosine(best_text, text), float(bool(item_kinds & kinds[0])),
                     float(len(best_topics & set(item.profile.topics)))]
         rows.append(row)
     return rows
 
 
-def _weights(model: ProofModel, words: frozenset[str]) -> dict[str, float]:
-    return {w: model.rarity(w) for w in words}
+def _cosine(a: _Text, b: _Text) -> float:
+    small, large = sorted((a.weights, b.weights), key=len)
+    dot = sum(v * large[w] for w, v in small.items() if w in large)
+    return dot / math.sqrt(a.norm * b.norm) if dot else 0.0
 
 
-def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    common = a.keys() & b.keys()
-    if not common:
-        return 0.0
-    dot = sum(a[w] * b[w] for w in common)
-    return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
-
-
-def _spellings(words: frozenset[str]) -> set[str]:
-    """Every four letters in a row of the words."""
-    return {w[i:i + 4] for w in words for i in range(len(w) - 3)}
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
 
 
