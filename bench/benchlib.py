@@ -12,6 +12,7 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -29,6 +30,54 @@ ca_file = "{ca}"
 [store]
 path = "{store}"
 """
+
+
+@dataclass
+class Tally:
+    """Evidence figures over scenarios: precision and recall at 3 of what was cited,
+    and how often a scenario with no proof cited anything."""
+
+    cited: int = 0
+    correct: int = 0
+    proof: int = 0
+    no_proof: int = 0
+    no_proof_cited: int = 0
+    scenarios: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, name: str, cited: Sequence[str], proof: Sequence[str]) -> None:
+        self.scenarios += 1
+        self.cited += len(cited)
+        self.correct += sum(k in proof for k in cited)
+        self.proof += len(proof)
+        if not proof:
+            self.no_proof += 1
+            self.no_proof_cited += bool(cited)
+        if set(cited) != set(proof):
+            self.errors.append(f"{name}: cited {list(cited)}, proof {list(proof)}")
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.cited if self.cited else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.proof if self.proof else 1.0
+
+    @property
+    def citing(self) -> float:
+        return self.no_proof_cited / self.no_proof if self.no_proof else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def line(self) -> str:
+        return (f"{self.scenarios:3d} scenarios  precision@3 {self.precision:.3f} "
+                f"({self.correct}/{self.cited})  recall@3 {self.recall:.3f} "
+                f"({self.correct}/{self.proof})  no-proof citing {self.citing:.3f} "
+                f"({self.no_proof_cited}/{self.no_proof})")
 
 
 def machine() -> str:

@@ -23,13 +23,12 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
-from benchlib import machine, publish  # noqa: E402
+from benchlib import Tally, machine, publish  # noqa: E402
 from scenarios import SCENARIOS, Classify, cited_keys, load, store_scenario  # noqa: E402
 
 from triage.classify import MessageClassifier  # noqa: E402
@@ -42,27 +41,6 @@ SETS = {
 }
 
 
-@dataclass
-class Tally:
-    cited: int = 0
-    correct: int = 0
-    proof: int = 0
-    found: int = 0
-    no_proof: int = 0
-    no_proof_cited: int = 0
-    scenarios: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        precision = self.correct / self.cited if self.cited else 1.0
-        recall = self.found / self.proof if self.proof else 1.0
-        rate = self.no_proof_cited / self.no_proof if self.no_proof else 0.0
-        return (f"{self.scenarios:3d} scenarios  precision@3 {precision:.3f} "
-                f"({self.correct}/{self.cited})  recall@3 {recall:.3f} "
-                f"({self.found}/{self.proof})  no-proof citing {rate:.3f} "
-                f"({self.no_proof_cited}/{self.no_proof})")
-
-
 def run(scenarios: list[dict], classify_for: callable | None) -> Tally:
     tally = Tally()
     finder = EvidenceFinder()
@@ -72,19 +50,7 @@ def run(scenarios: list[dict], classify_for: callable | None) -> Tally:
             stored = store_scenario(scenario, Path(tmp), classify)
             cited = cited_keys(stored, finder)
             stored.store.close()
-        proof = scenario["proof"]
-        hits = [k for k in cited if k in proof]
-        tally.scenarios += 1
-        tally.cited += len(cited)
-        tally.correct += len(hits)
-        tally.proof += len(proof)
-        tally.found += len(hits)
-        if not proof:
-            tally.no_proof += 1
-            tally.no_proof_cited += bool(cited)
-        if set(cited) != set(proof):
-            tally.errors.append(f"{scenario['id']} ({scenario['category']}): cited {cited}, "
-                                f"proof {proof}")
+        tally.add(f"{scenario['id']} ({scenario['category']})", cited, scenario["proof"])
     return tally
 
 

@@ -14,9 +14,12 @@ on the client messages of the classification corpus (corpus/*.jsonl).
 
 The measured scenarios (en.jsonl, holdout_*.jsonl) are never read here.
 
-Run: .venv/bin/python bench/evidence_fit.py [--write]
+Run: .venv/bin/python bench/evidence_fit.py [--write] [--hold PATTERN]
   --write  writes models/proof.skops and models/proof.json.gz (the shipped ranker)
            and bench/results/evidence_fit.txt
+  --hold 'tune_w6*.jsonl'  fits on the other tuning files as above and scores the
+           held ones, as they were scored before they joined the tuning set
+           (writes bench/results/evidence_hold.txt)
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from sklearn.model_selection import GroupKFold
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
-from benchlib import machine, publish  # noqa: E402
+from benchlib import Tally, machine, publish  # noqa: E402
 from scenarios import SCENARIOS, load, store_scenario  # noqa: E402
 
 from triage import evidence, proof  # noqa: E402
@@ -88,14 +91,20 @@ def word_counts() -> tuple[Counter[str], int]:
     examples = load_examples(default_corpus_files(HERE.parent / "corpus"))
     counts: Counter[str] = Counter()
     for example in examples:
-        counts.update(set(evidence._WORD.findall(fold(f"{example.subject}\n{example.body}"))))
+        counts.update(evidence.words_of(fold(f"{example.subject}\n{example.body}")))
     return Counter({w: n for w, n in counts.items() if n >= MIN_COUNT}), len(examples)
 
 
-def cases() -> list[Case]:
-    paths = sorted({p for pattern in TUNING for p in SCENARIOS.glob(pattern)})
+def scenario_paths(patterns: list[str], leave_out: str | None = None) -> list[Path]:
+    paths = {p for pattern in patterns for p in SCENARIOS.glob(pattern)}
+    return sorted(paths - set(SCENARIOS.glob(leave_out)) if leave_out else paths)
+
+
+def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
+    """The scenarios stored and assessed (the ranker's ``model`` is only held by the
+    finder, never used: the shipped one need not exist or match)."""
     found = []
-    finder = EvidenceFinder()
+    finder = EvidenceFinder(model=model)
     for scenario in load(paths):
         with tempfile.TemporaryDirectory() as tmp:
             stored = store_scenario(scenario, Path(tmp))
@@ -109,35 +118,9 @@ def cases() -> list[Case]:
             stored.store.close()
         found.append(Case(scenario["id"], scenario["category"], own, scored,
                           [by_row[s.candidate.row] for s in scored], scenario["proof"]))
-    print(f"{len(found)} tuning scenarios from {', '.join(p.name for p in paths)}; "
-          f"{sum(len(c.scored) for c in found)} candidates")
+    print(f"{len(found)} scenarios from {', '.join(p.name for p in paths)}; "
+          f"{sum(len(c.scored) for c in found)} candidates", file=sys.stderr)
     return found
-
-
-@dataclass
-class Tally:
-    cited: int = 0
-    correct: int = 0
-    proof: int = 0
-    no_proof: int = 0
-    no_proof_cited: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.cited if self.cited else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.correct / self.proof if self.proof else 1.0
-
-    @property
-    def citing(self) -> float:
-        return self.no_proof_cited / self.no_proof if self.no_proof else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def tally(found: list[Case], first: float, further: float) -> Tally:
@@ -147,12 +130,7 @@ def tally(found: list[Case], first: float, further: float) -> Tally:
     for case in found:
         key = {id(s): k for s, k in zip(case.scored, case.keys, strict=True)}
         cited = [key[id(s)] for s in evidence.cite(case.scored, case.category, first, further)]
-        result.cited += len(cited)
-        result.correct += sum(k in case.proof for k in cited)
-        result.proof += len(case.proof)
-        if not case.proof:
-            result.no_proof += 1
-            result.no_proof_cited += bool(cited)
+        result.add(case.scenario, cited, case.proof)
     return result
 
 
@@ -164,19 +142,28 @@ def rows(found: list[Case], model: proof.ProofModel) -> tuple[np.ndarray, np.nda
     return np.array(x), np.array(y)
 
 
+def set_chances(found: list[Case], chances: np.ndarray) -> None:
+    rows = iter(chances)
+    for case in found:
+        for item in case.scored:
+            item.chance = float(next(rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true",
                         help="write the fitted ranker to models/ and the results file")
+    parser.add_argument("--hold", metavar="PATTERN",
+                        help="leave these tuning files out (e.g. 'tune_w6*.jsonl'), fit on the "
+                        "rest as usual, and score them with the fitted ranker and its bars; "
+                        "writes results/evidence_hold.txt, never the model")
     args = parser.parse_args()
     counts, documents = word_counts()
-    blank = proof.ProofModel(model=None, word_counts=counts, documents=documents, first=0.0,
-                             further=0.0, card={})
-    found = cases()
+    blank = proof.ProofModel(model=None, word_counts=counts, documents=documents, first=1.0,
+                             further=1.0, card={})
+    found = cases(scenario_paths(TUNING, args.hold), blank)
     x, y = rows(found, blank)
-    sizes = [len(c.scored) for c in found]
-    case_of_row = np.repeat(np.arange(len(found)), sizes)
-    starts = np.cumsum([0, *sizes])
+    case_of_row = np.repeat(np.arange(len(found)), [len(c.scored) for c in found])
 
     # Out-of-fold chances, for every shuffling of the scenarios into folds.
     tallies: dict[tuple[float, float], list[Tally]] = {}
@@ -186,10 +173,7 @@ def main() -> None:
         for train, test in GroupKFold(n_splits=5).split(x, y, order[case_of_row]):
             fitted = machine_learner().fit(x[train], y[train])
             chances[test] = fitted.predict_proba(x[test])[:, 1]
-        for index, case in enumerate(found):
-            for item, chance in zip(case.scored, chances[starts[index]:starts[index + 1]],
-                                    strict=True):
-                item.chance = float(chance)
+        set_chances(found, chances)
         for bars in itertools.product(FIRST_BARS, FURTHER_BARS):
             if bars[1] <= bars[0]:
                 tallies.setdefault(bars, []).append(tally(found, *bars))
@@ -212,9 +196,18 @@ def main() -> None:
                      f"{mean(bars, 'recall'):.3f}     {mean(bars, 'f1'):.3f}  "
                      f"{mean(bars, 'citing'):.3f}"
                      f"{'  *' if bars == best else ''}")
+    fitted = machine_learner().fit(x, y)
+    if args.hold:
+        held = cases(scenario_paths([args.hold]), blank)
+        held_x, _ = rows(held, blank)
+        set_chances(held, fitted.predict_proba(held_x)[:, 1])
+        lines += [f"held out: {args.hold}, scored by the ranker fitted on the rest with the "
+                  f"chosen bars (gold category)",
+                  f"  {tally(held, *best).line()}"]
+        publish("evidence_hold.txt", lines)
+        return
     publish("evidence_fit.txt", lines, write=args.write)
     if args.write:
-        fitted = machine_learner().fit(x, y)
         card = {"tuning_scenarios": len(found), "candidates": len(y),
                 "cross_validated": {"precision": round(mean(best, "precision"), 3),
                                     "recall": round(mean(best, "recall"), 3),

@@ -360,23 +360,35 @@ def test_printable_keeps_text_and_replaces_controls() -> None:
     assert printable("a\x1b[31mb\u202ec") == "a\ufffd[31mb\ufffdc"
 
 
+@pytest.mark.parametrize("where", ["reading it", "ranking it"])
 def test_a_complaint_the_search_fails_on_is_marked_searched_and_the_rest_go_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
-    """Complaints are ranked together; one that trips the ranking is recorded as
-    searched with nothing cited, and the other still gets its proof."""
+        caplog: pytest.LogCaptureFixture, where: str) -> None:
+    """Complaints are read one by one and ranked together; one that trips either
+    step is recorded as searched with nothing cited, and the other still gets its
+    proof."""
     maintenance = notice("n1", "2026-03-04T17:30:00+01:00", ["marta@clinicasol.example"])
     second = dict(COMPLAINT, key="c2", subject="Otra vez sin correo",
                   date="2026-03-13T09:00:00+01:00")
     stored = store_scenario(scenario(maintenance, second), tmp_path, also_triaged=["c2"])
-    real = evidence.assess
+    if where == "ranking it":
+        real = evidence.assess
 
-    def broken(complaint: Complaint, *args: Any) -> Any:
-        if complaint.subject == "Otra vez sin correo":
-            raise ValueError("unexpected date")
-        return real(complaint, *args)
+        def broken(complaint: Complaint, *args: Any) -> Any:
+            if complaint.subject == "Otra vez sin correo":
+                raise ValueError("unexpected date")
+            return real(complaint, *args)
 
-    monkeypatch.setattr("triage.evidence.assess", broken)
+        monkeypatch.setattr("triage.evidence.assess", broken)
+    else:
+        read = EvidenceFinder.complaint
+
+        def unreadable(store: Any, row_id: int) -> Any:
+            if row_id == stored.rows["c2"]:
+                raise ValueError("unexpected date")
+            return read(store, row_id)
+
+        monkeypatch.setattr(EvidenceFinder, "complaint", staticmethod(unreadable))
     assert EvidenceFinder().update(stored.store) == 2
     assert stored.store.evidence_due() == []
     assert "evidence search failed for stored message" in caplog.text

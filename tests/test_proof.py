@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import shutil
 import zipfile
 from dataclasses import replace
@@ -18,7 +19,7 @@ import pytest
 import skops.io as sio
 
 from triage import proof
-from triage.evidence import Candidate, Profile, Scored, cite
+from triage.evidence import Candidate, Complaint, Profile, Scored, cite, rank_all
 from triage.model_io import sha256_of
 
 
@@ -55,7 +56,55 @@ def test_a_saved_ranker_loads_back_and_gives_the_same_chances(copy: Path,
     again = tmp_path / "again"
     again.mkdir()
     proof.save(model, again)
-    assert proof.load(again).probabilities(rows.tolist()) == model.probabilities(rows.tolist())
+    loaded = proof.load(again)
+    assert loaded.probabilities(rows.tolist()) == model.probabilities(rows.tolist())
+    assert (loaded.first, loaded.further, loaded.documents) == (
+        model.first, model.further, model.documents)
+    assert loaded.word_counts == model.word_counts
+
+
+def test_the_hash_is_checked_before_skops_reads_the_file(
+        copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A swapped model file whose hash the data file does not record is refused
+    before skops looks inside it at all."""
+    with (copy / proof.MODEL_FILE).open("wb") as raw:
+        sio.dump({"trees": Fraction(1, 2)}, raw, compression=zipfile.ZIP_DEFLATED)
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("skops read a file whose hash did not match")
+
+    monkeypatch.setattr(sio, "get_untrusted_types", never)
+    monkeypatch.setattr(sio, "load", never)
+    with pytest.raises(proof.ProofModelError, match="does not match proof.json.gz"):
+        proof.load(copy)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bit flipped", "deeply nested"])
+def test_a_damaged_data_file_is_one_clear_error(copy: Path, damage: str) -> None:
+    path = copy / proof.DATA_FILE
+    raw = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif damage == "bit flipped":
+        # A flipped bit inside the deflate stream: zlib's own error, not a gzip one.
+        path.write_bytes(raw[:40] + bytes([raw[40] ^ 0x10]) + raw[41:])
+    else:
+        with gzip.open(path, "wt", encoding="utf-8") as text:
+            text.write("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(proof.ProofModelError, match=r"cannot read the model file|not an "):
+        proof.load(copy)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("first", float("nan")), ("first", 7), ("further", 0.9), ("documents", -5),
+    ("word_counts", {"servidor": "many"}), ("word_counts", {"servidor": 10**9})])
+def test_bars_and_word_counts_out_of_range_are_refused(copy: Path, key: str,
+                                                       value: object) -> None:
+    data = read_data(copy)
+    data[key] = value
+    write_data(copy, data)
+    with pytest.raises(proof.ProofModelError, match="does not hold"):
+        proof.load(copy)
 
 
 def test_a_changed_model_file_is_refused(copy: Path) -> None:
@@ -91,6 +140,7 @@ def test_a_model_file_asking_for_an_untrusted_type_is_refused_before_it_is_built
     write_data(copy, data)
     with pytest.raises(proof.ProofModelError, match="does not trust"):
         proof.load(copy)
+    assert "\n" not in str(pytest.raises(proof.ProofModelError, proof.load, copy).value)
 
 
 def assessed(*items: tuple[float, dict[str, float], float]) -> list[Scored]:
@@ -120,15 +170,25 @@ def test_nothing_is_cited_unless_the_likeliest_reaches_the_first_bar() -> None:
 
 
 def test_once_the_best_is_likely_the_others_need_only_the_second_bar() -> None:
-    items = assessed((0.2, {}, 0.0), (0.9, {}, 0.0), (0.4, {}, 0.0), (0.35, {}, 0.0),
-                     (0.36, {}, 0.0))
-    assert rows(cite(items, "payment_excuse", first=0.6, further=0.35)) == [1, 2, 4]
+    items = assessed((0.2, {}, 0.0), (0.9, {}, 0.0), (0.4, {}, 0.0), (0.36, {}, 0.0))
+    assert rows(cite(items, "payment_excuse", first=0.6, further=0.35)) == [1, 2, 3]
+    assert rows(cite(items, "payment_excuse", first=0.6, further=0.38)) == [1, 2]
+    assert rows(cite(assessed((0.9, {}, 0.0), (0.3, {}, 0.0)), "payment_excuse", first=0.6,
+                     further=0.35)) == [0]
+
+
+def test_no_more_than_three_are_cited() -> None:
+    items = assessed(*[(0.9 - k / 100, {}, 0.0) for k in range(5)])
+    assert rows(cite(items, "scope_creep", first=0.6, further=0.35)) == [0, 1, 2]
 
 
 def test_the_notice_the_complaint_answers_is_cited_when_the_hand_score_finds_it() -> None:
     answered = {"answered": 1.0}
     assert rows(cite(assessed((0.1, {}, 0.0), (0.2, answered, 0.3)), "accusation",
                      first=0.6, further=0.35)) == [1]
+    # It goes first, and opens the first bar for the others: the second bar is enough.
+    assert rows(cite(assessed((0.5, {}, 0.0), (0.2, answered, 0.3), (0.3, {}, 0.0)),
+                     "accusation", first=0.6, further=0.35)) == [1, 0]
     # Answering an old thread about something else (a low hand score) proves nothing,
     # and a genuine fault reported in reply to a notice is not disproved by it.
     assert cite(assessed((0.2, answered, -1.0)), "accusation", first=0.6, further=0.35) == []
@@ -140,3 +200,87 @@ def test_a_genuine_fault_skips_the_providers_own_reply_in_its_conversation() -> 
     items[0] = replace(items[0], profile=replace(items[0].profile, reply=True))
     assert rows(cite(items, "accusation", first=0.6, further=0.35)) == [0, 1]
     assert rows(cite(items, "genuine_fault", first=0.6, further=0.35)) == [1]
+
+
+def profile_of(words: set[str], topics: dict[str, int] | None = None,
+               types: frozenset[str] = frozenset()) -> Profile:
+    return Profile(topics=topics or {}, words=frozenset(words), codes=frozenset(),
+                   amounts=frozenset(), dates=frozenset(), marks=frozenset(),
+                   head_marks=frozenset(), types=types, reply=False)
+
+
+def test_the_rankers_own_features_are_what_their_names_say() -> None:
+    model = proof.ProofModel(model=None, word_counts={"servidor": 50, "correo": 10},
+                             documents=100, first=0.8, further=0.5, card={})
+    own = profile_of({"servidor", "correo", "mantenimiento"})
+    best, other = assessed((0.0, {"topics": 1.0}, 1.5), (0.0, {}, -0.5))
+    best.profile = profile_of({"servidor", "mantenimiento", "ventana"}, {"mail": 1, "web": 1})
+    other.profile = profile_of({"correo", "servidor"}, {"mail": 2})
+    found = proof.feature_rows([best, other], own, "accusation",
+                               [{"announcement"}, {"billing"}], model)
+    named = [dict(zip(proof.FEATURES, row, strict=True)) for row in found]
+    assert named[0]["topics"] == 1.0 and named[0]["hand_score"] == 1.5
+    assert named[1]["behind_best"] == 2.0 and named[1]["position"] == 1.0
+    assert named[0]["category_accusation"] == 1.0 and named[0]["category_scope_creep"] == 0.0
+    assert named[0]["kind_announcement"] == 1.0 and named[1]["kind_billing"] == 1.0
+    assert named[1]["like_best_kind"] == 0.0 and named[1]["like_best_topics"] == 1.0
+    # Rare words: the shared words weighted by their rarity in client mail.
+    weight = {"servidor": proof.idf(100, 50), "correo": proof.idf(100, 10),
+              "mantenimiento": proof.idf(100, 0), "ventana": proof.idf(100, 0)}
+
+    def cosine(a: set[str], b: set[str]) -> float:
+        dot = sum(weight[w] ** 2 for w in a & b)
+        return dot / math.sqrt(sum(weight[w] ** 2 for w in a) * sum(weight[w] ** 2 for w in b))
+
+    assert named[1]["rare_words"] == pytest.approx(cosine(set(own.words), set(other.profile.words)))
+    assert named[1]["like_best_words"] == pytest.approx(
+        cosine(set(best.profile.words), set(other.profile.words)))
+    # Spellings: shared runs of four letters, over the geometric mean of their numbers.
+    def spell(words: frozenset[str]) -> set[str]:
+        return {w[i:i + 4] for w in words for i in range(len(w) - 3)}
+
+    mine, theirs = spell(own.words), spell(best.profile.words)
+    assert named[0]["spellings"] == pytest.approx(
+        len(mine & theirs) / math.sqrt(len(mine) * len(theirs)))
+
+
+def test_a_kept_text_is_the_one_a_fresh_computation_gives() -> None:
+    model = proof.ProofModel(model=None, word_counts={"servidor": 5}, documents=10,
+                             first=0.8, further=0.5, card={})
+    words = [frozenset({"servidor", f"palabra{k}"}) for k in range(proof._KEEP + 5)]
+    for w in words:
+        model.text(w)
+    fresh = proof.ProofModel(model=None, word_counts={"servidor": 5}, documents=10,
+                             first=0.8, further=0.5, card={})
+    for w in (words[0], words[-1], words[7]):
+        assert model.text(w) == fresh.text(w, keep=False)
+    assert len(model._texts) <= proof._KEEP
+
+
+class Fixed:
+    """A stand-in for the trees: the same probability for every row."""
+
+    n_features_in_ = len(proof.FEATURES)
+
+    def __init__(self, chance: float) -> None:
+        self.chance = chance
+
+    def predict_proba(self, rows: list[list[float]]) -> np.ndarray:
+        return np.array([[1 - self.chance, self.chance] for _ in rows])
+
+
+def test_each_cited_notice_carries_the_rankers_probability_as_its_score() -> None:
+    when = datetime(2026, 3, 13, 8, tzinfo=UTC)
+    complaint = Complaint(message_id="<c@x>", date=when, subject="Anoche sin correo",
+                          body="Anoche no funcionó el correo del servidor mx2.",
+                          sender="a@b.example", thread_id=None,
+                          probabilities={"accusation": 0.9, "other": 0.1})
+    notice = Candidate(row=1, message_id="<n@x>", date=when - timedelta(days=3),
+                       subject="Mantenimiento del servidor de correo mx2",
+                       body="El jueves migramos el servidor de correo mx2.",
+                       sender="avisos@p.example", recipients=("a@b.example",),
+                       thread_id=None, to_complainant=True)
+    model = replace(proof.shipped(), model=Fixed(0.83))
+    (cited,) = rank_all([(complaint, [notice], None)], model)[0:1]
+    assert [e.score for e in cited] == [0.83]
+    assert rank_all([(complaint, [notice], None)], replace(model, model=Fixed(0.79))) == [[]]

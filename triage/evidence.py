@@ -209,13 +209,11 @@ def profile(subject: str, body: str, lang: str | None = None) -> Profile:
     # "factura 412", "fatura 2026/0412": numbers the entity matcher saw named as invoices.
     codes |= {_code(e.value) for e in entities if e.kind == "invoice"}
     codes = {c for c in codes if not _looks_like_date(c) and not _is_year_label(c)}
-    stop = _stop_words()
     head = fold(f"{subject}\n{body[:300]}")
     own_subject = strip_prefixes(subject)
     return Profile(
         topics=topics(folded),
-        words=frozenset(w for w in _WORD.findall(folded)
-                        if w not in stop and not w.isdigit()),
+        words=words_of(folded),
         codes=frozenset(codes),
         amounts=frozenset(e.value for e in entities if e.kind == "amount"),
         dates=frozenset(e.value for e in entities if e.kind == "date"
@@ -225,6 +223,13 @@ def profile(subject: str, body: str, lang: str | None = None) -> Profile:
         types=frozenset(notice_types(fold(own_subject))),
         reply=own_subject != subject.strip(),
     )
+
+
+def words_of(folded: str) -> frozenset[str]:
+    """The words of a folded text that ranking compares: four letters or more, not a
+    stop word, a greeting or a number."""
+    stop = _stop_words()
+    return frozenset(w for w in _WORD.findall(folded) if w not in stop and not w.isdigit())
 
 
 def _code(text: str) -> str:
@@ -377,14 +382,6 @@ def features_of(scored: Sequence[Scored], own: Profile, category: str,
     return proof.feature_rows(scored, own, category, kinds, model)
 
 
-def weigh(scored: Sequence[Scored], own: Profile, category: str,
-          model: proof.ProofModel) -> None:
-    """Set each assessed candidate's ``chance`` of being proof, by the learned ranker."""
-    chances = model.probabilities(features_of(scored, own, category, model))
-    for item, chance in zip(scored, chances, strict=True):
-        item.chance = chance
-
-
 def assess(complaint: Complaint, candidates: Iterable[Candidate],
            profiles: Mapping[int, Profile] | None = None) -> tuple[Profile, list[Scored]]:
     """The complaint's profile, and ``score``'s list."""
@@ -425,7 +422,7 @@ def _word_rarity(own: Profile, others: list[Profile]) -> dict[str, float]:
     for other in others:
         for word in own.words & other.words:  # a few words: not every word of every notice
             found[word] += 1
-    return {w: math.log((count + 1) / (1 + n)) for w, n in found.items()}
+    return {w: proof.idf(count, n) for w, n in found.items()}
 
 
 def notice_kinds(notice: Profile, sender: str) -> set[str]:
@@ -453,7 +450,7 @@ def _features(item: Scored, own: Profile, complaint: Complaint,
     found: dict[str, float] = {}
     # Subject matter, weighted by what the category's proof is about.
     shared = set(own.topics) & set(notice.topics)
-    found["topics"] = min(3.0, sum(_TOPIC_WEIGHT[category].get(t, 0.0) for t in shared))
+    found["topics"] = min(3.0, math.fsum(_TOPIC_WEIGHT[category].get(t, 0.0) for t in shared))
     if shared:
         reasons.append("about " + ", ".join(sorted(shared)))
     # The right kind of notice for the category.
@@ -462,7 +459,7 @@ def _features(item: Scored, own: Profile, complaint: Complaint,
     # Words both use, weighted by how rare they are among this client's notices.
     common = own.words & notice.words
     if common:
-        found["words"] = min(5.0, sum(rarity[w] for w in common)) / 5
+        found["words"] = min(5.0, math.fsum(rarity[w] for w in common)) / 5
         if found["words"] >= 0.3:
             telling = sorted(common, key=lambda w: (-rarity[w], w))[:5]
             reasons.append("shares the words " + ", ".join(telling))
@@ -552,8 +549,7 @@ def _same_matter(a: Scored, b: Scored) -> bool:
         return True
     if not pa.words or not pb.words:
         return False
-    overlap = len(pa.words & pb.words) / math.sqrt(len(pa.words) * len(pb.words))
-    return overlap >= 0.25 and bool(set(pa.topics) & set(pb.topics))
+    return proof.overlap(pa.words, pb.words) >= 0.25 and bool(set(pa.topics) & set(pb.topics))
 
 
 def _evidence(item: Scored) -> Evidence:

@@ -118,19 +118,11 @@ def load_model(folder: Path | None = None, remedy: str = "run 'triage train' to 
     started = time.perf_counter()
     manifest = _read_manifest(folder, remedy)
     for name in (MODEL_FILE, DATA_FILE):
-        expected = manifest.get("files", {}).get(name)
-        path = folder / name
-        if not path.is_file():
-            raise ModelError(f"the model file {path} is missing; {remedy}")
-        if expected != sha256_of(path):
-            raise ModelError(
-                f"the model file {path} does not match its manifest (changed or damaged); "
-                f"refusing to load it: {remedy}"
-            )
+        check_hash(folder / name, manifest.get("files", {}).get(name), "its manifest",
+                   ModelError, remedy)
     parts = _load_parts(folder / MODEL_FILE)
+    data = read_json_gz(folder / DATA_FILE, ModelError, remedy)
     try:
-        with gzip.open(folder / DATA_FILE, "rt", encoding="utf-8") as lines:
-            data = json.load(lines)
         classifier = TriageClassifier.from_parts(parts, data["vocabularies"])
         lemma_tables = data["lemmas"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -180,6 +172,35 @@ def _load_parts(path: Path) -> dict[str, Any]:
     if not isinstance(parts, dict) or not _PARTS <= set(parts):
         raise ModelError(f"the model file {path} does not hold a triage model")
     return parts
+
+
+def check_hash(path: Path, expected: object, where: str, error: type[TriageError],
+               remedy: str) -> None:
+    """Refuse ``path`` (an ``error`` ending with ``remedy``) when it is missing or its
+    SHA-256 is not the ``expected`` one that ``where`` records: checked before
+    anything in it is read."""
+    if not path.is_file():
+        raise error(f"the model file {path} is missing; {remedy}")
+    try:
+        found = sha256_of(path)
+    except OSError as exc:
+        raise error(f"cannot read the model file {path}: {exc.strerror or exc}; {remedy}"
+                    ) from None
+    if found != expected:
+        raise error(f"the model file {path} does not match {where} (changed or damaged); "
+                    f"refusing to load it: {remedy}")
+
+
+def read_json_gz(path: Path, error: type[TriageError], remedy: str) -> Any:
+    """The JSON in a gzip file; a missing, unreadable or damaged one is an ``error``."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as text:
+            return json.load(text)
+    except FileNotFoundError:
+        raise error(f"the model file {path} is missing; {remedy}") from None
+    except Exception as exc:  # noqa: BLE001 - zlib, gzip, JSON, recursion: a bad file
+        raise error(f"cannot read the model file {path}: {type(exc).__name__}: {exc}; "
+                    f"{remedy}") from None
 
 
 def load_trusted(path: Path, trusted: list[str], error: type[TriageError],
