@@ -17,18 +17,21 @@ The measured scenarios (en.jsonl, holdout_*.jsonl) are never read here.
 Run: .venv/bin/python bench/evidence_fit.py [--write] [--hold PATTERN]
   --write  writes models/proof.skops and models/proof.json.gz (the shipped ranker)
            and bench/results/evidence_fit.txt
-  --hold 'tune_w6*.jsonl'  fits on the other tuning files as above and scores the
+  --hold 'tune_w7*.jsonl'  fits on the other tuning files as above and scores the
            held ones, as they were scored before they joined the tuning set
-           (writes bench/results/evidence_hold.txt)
+           (writes bench/results/evidence_hold_w7.txt); add --leave-out 'tune_w7*.jsonl'
+           to --hold 'tune_w6*.jsonl' to score wave 6 as it was before wave 7 came
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import re
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -85,6 +88,7 @@ class Case:
     scored: list[Scored]
     keys: list[str]  # each candidate's key in the scenario
     proof: list[str]
+    wave: str = ""  # the wave of its file: "w7" for tune_w7en.jsonl, "earlier" before w5
 
 
 def word_counts() -> tuple[Counter[str], int]:
@@ -95,9 +99,9 @@ def word_counts() -> tuple[Counter[str], int]:
     return Counter({w: n for w, n in counts.items() if n >= MIN_COUNT}), len(examples)
 
 
-def scenario_paths(patterns: list[str], leave_out: str | None = None) -> list[Path]:
+def scenario_paths(patterns: list[str], leave_out: Sequence[str] = ()) -> list[Path]:
     paths = {p for pattern in patterns for p in SCENARIOS.glob(pattern)}
-    return sorted(paths - set(SCENARIOS.glob(leave_out)) if leave_out else paths)
+    return sorted(paths - {p for pattern in leave_out for p in SCENARIOS.glob(pattern)})
 
 
 def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
@@ -105,7 +109,7 @@ def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
     finder, never used: the shipped one need not exist or match)."""
     found = []
     finder = EvidenceFinder(model=model)
-    for scenario in load(paths):
+    for path, scenario in ((p, s) for p in paths for s in load([p])):
         with tempfile.TemporaryDirectory() as tmp:
             stored = store_scenario(scenario, Path(tmp))
             row = stored.rows[scenario["complaint"]]
@@ -116,8 +120,10 @@ def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
                                           finder.profiles(candidates))
             by_row = {r: k for k, r in stored.rows.items()}
             stored.store.close()
+        wave = re.match(r"tune_(w\d+)", path.name)
         found.append(Case(scenario["id"], scenario["category"], own, scored,
-                          [by_row[s.candidate.row] for s in scored], scenario["proof"]))
+                          [by_row[s.candidate.row] for s in scored], scenario["proof"],
+                          wave.group(1) if wave else "earlier"))
     print(f"{len(found)} scenarios from {', '.join(p.name for p in paths)}; "
           f"{sum(len(c.scored) for c in found)} candidates", file=sys.stderr)
     return found
@@ -156,17 +162,22 @@ def main() -> None:
     parser.add_argument("--hold", metavar="PATTERN",
                         help="leave these tuning files out (e.g. 'tune_w6*.jsonl'), fit on the "
                         "rest as usual, and score them with the fitted ranker and its bars; "
-                        "writes results/evidence_hold.txt, never the model")
+                        "writes results/evidence_hold_<files>.txt, never the model")
+    parser.add_argument("--leave-out", metavar="PATTERN", action="append", default=[],
+                        help="with --hold, also leave these tuning files out of the fit "
+                        "(to score a wave as it was scored before later waves joined)")
     args = parser.parse_args()
     counts, documents = word_counts()
     blank = proof.ProofModel(model=None, word_counts=counts, documents=documents, first=1.0,
                              further=1.0, card={})
-    found = cases(scenario_paths(TUNING, args.hold), blank)
+    left_out = [args.hold, *args.leave_out] if args.hold else []
+    found = cases(scenario_paths(TUNING, left_out), blank)
     x, y = rows(found, blank)
     case_of_row = np.repeat(np.arange(len(found)), [len(c.scored) for c in found])
 
     # Out-of-fold chances, for every shuffling of the scenarios into folds.
     tallies: dict[tuple[float, float], list[Tally]] = {}
+    out_of_fold = []
     for shuffle in range(SHUFFLES):
         order = np.random.RandomState(shuffle).permutation(len(found))
         chances = np.zeros(len(y))
@@ -174,6 +185,7 @@ def main() -> None:
             fitted = machine_learner().fit(x[train], y[train])
             chances[test] = fitted.predict_proba(x[test])[:, 1]
         set_chances(found, chances)
+        out_of_fold.append(chances)
         for bars in itertools.product(FIRST_BARS, FURTHER_BARS):
             if bars[1] <= bars[0]:
                 tallies.setdefault(bars, []).append(tally(found, *bars))
@@ -196,6 +208,17 @@ def main() -> None:
                      f"{mean(bars, 'recall'):.3f}     {mean(bars, 'f1'):.3f}  "
                      f"{mean(bars, 'citing'):.3f}"
                      f"{'  *' if bars == best else ''}")
+    lines.append("at the chosen bars, by wave of scenarios:")
+    for wave in sorted({c.wave for c in found}):
+        members = [c for c in found if c.wave == wave]
+        by_shuffle = []
+        for chances in out_of_fold:
+            set_chances(found, chances)
+            by_shuffle.append(tally(members, *best))
+        figures = [float(np.mean([getattr(t, what) for t in by_shuffle]))
+                   for what in ("precision", "recall", "citing")]
+        lines.append(f"  {wave:8s} {len(members):3d} scenarios  precision@3 {figures[0]:.3f}  "
+                     f"recall@3 {figures[1]:.3f}  no-proof citing {figures[2]:.3f}")
     fitted = machine_learner().fit(x, y)
     if args.hold:
         held = cases(scenario_paths([args.hold]), blank)
@@ -204,7 +227,9 @@ def main() -> None:
         lines += [f"held out: {args.hold}, scored by the ranker fitted on the rest with the "
                   f"chosen bars (gold category)",
                   f"  {tally(held, *best).line()}"]
-        publish("evidence_hold.txt", lines)
+        name = re.sub(r"[^a-z0-9]+", "_", args.hold.removeprefix("tune_").removesuffix(
+            ".jsonl")).strip("_")
+        publish(f"evidence_hold_{name}.txt", lines)
         return
     publish("evidence_fit.txt", lines, write=args.write)
     if args.write:

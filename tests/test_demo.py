@@ -135,8 +135,6 @@ KNOWN = {
     "m31": "the model reads enthusiastic thanks for a draft ('we both love it') as scope creep",
     "m34": "sorted right, but the search also cites an old reply on setting up mail on a new "
            "phone (m07), which shares the mail topic and words with the real proof (m12)",
-    "m50": "sorted right, but the search also cites the unrelated server move notice (m25) "
-           "beside the SPF advice (m11)",
     "m51": "a coin toss (0.498 against 0.498): 'I think it started after the updates you "
            "did' makes this calm report of a real fault read as an accusation",
     "m61": "the model reads a request within the plan (an eighth mail account of ten) as "

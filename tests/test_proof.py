@@ -280,7 +280,7 @@ def test_each_cited_notice_carries_the_rankers_probability_as_its_score() -> Non
                        body="El jueves migramos el servidor de correo mx2.",
                        sender="avisos@p.example", recipients=("a@b.example",),
                        thread_id=None, to_complainant=True)
-    model = replace(proof.shipped(), model=Fixed(0.83))
+    model = replace(proof.shipped(), model=Fixed(0.83), first=0.8)
     (cited,) = rank_all([(complaint, [notice], None)], model)[0:1]
     assert [e.score for e in cited] == [0.83]
     assert rank_all([(complaint, [notice], None)], replace(model, model=Fixed(0.79))) == [[]]
