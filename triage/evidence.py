@@ -319,7 +319,7 @@ def rank_all(searches: Sequence[Search], model: proof.ProofModel | None = None
     """``rank`` for many complaints, with one call to the learned ranker for all of
     their candidates (each call costs about a millisecond, however few they are)."""
     model = model or proof.shipped()
-    assessed: list[tuple[str, Profile, list[Scored]] | None] = []
+    assessed: list[tuple[str, list[Scored]] | None] = []
     rows: list[list[float]] = []
     for complaint, candidates, profiles in searches:
         category = category_of(complaint.probabilities)
@@ -327,7 +327,7 @@ def rank_all(searches: Sequence[Search], model: proof.ProofModel | None = None
             assessed.append(None)
             continue
         own, scored = assess(complaint, candidates, profiles)
-        assessed.append((category, own, scored))
+        assessed.append((category, scored))
         rows += features_of(scored, own, category, model)
     chances = iter(model.probabilities(rows))
     found: list[list[Evidence]] = []
@@ -335,7 +335,7 @@ def rank_all(searches: Sequence[Search], model: proof.ProofModel | None = None
         if item is None:
             found.append([])
             continue
-        category, _, scored = item
+        category, scored = item
         for candidate in scored:
             candidate.chance = next(chances)
         found.append([_evidence(s) for s in cite(scored, category, model.first,
