@@ -112,12 +112,9 @@ def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
     for path, scenario in ((p, s) for p in paths for s in load([p])):
         with tempfile.TemporaryDirectory() as tmp:
             stored = store_scenario(scenario, Path(tmp))
-            row = stored.rows[scenario["complaint"]]
-            complaint = finder.complaint(stored.store, row)
-            assert complaint is not None
-            candidates = finder.candidates(stored.store, complaint[1])
-            own, scored = evidence.assess(complaint[1], candidates,
-                                          finder.profiles(candidates))
+            search = finder.prepare(stored.store, stored.rows[scenario["complaint"]])
+            assert search, f"{scenario['id']}: the complaint gets no search"
+            own, scored = evidence.assess(*search)
             by_row = {r: k for k, r in stored.rows.items()}
             stored.store.close()
         wave = re.match(r"tune_(w\d+)", path.name)

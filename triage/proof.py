@@ -217,10 +217,8 @@ def load(folder: Path) -> ProofModel:
     if not (_is_number(first) and _is_number(further) and 0 < further <= first <= 1):
         raise ProofModelError(f"{data_path} does not hold two bars with 0 < further <= first "
                               f"<= 1; {remedy}")
-    if not (isinstance(documents, int) and not isinstance(documents, bool) and documents > 0
-            and isinstance(counts, dict) and all(
-                isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= documents
-                for n in counts.values())):
+    if not (_is_count(documents) and documents > 0 and isinstance(counts, dict)
+            and all(_is_count(n) and n <= documents for n in counts.values())):
         raise ProofModelError(f"{data_path} does not hold word counts of a corpus; {remedy}")
     check_hash(model_path, data.get("sha256"), data_path.name, ProofModelError, remedy)
     model = load_trusted(model_path, TRUSTED_TYPES, ProofModelError, remedy)
@@ -236,3 +234,8 @@ def load(folder: Path) -> ProofModel:
 def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(
         value)
+
+
+def _is_count(value: object) -> TypeGuard[int]:
+    """A whole number of zero or more (JSON's true and false are not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
