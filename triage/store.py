@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -241,6 +242,10 @@ def _make_private(path: Path) -> None:
     os.close(create_private(path, os.O_RDONLY))
 
 
+# How long a connection waits for another's lock before giving up.
+_BUSY_SECONDS = 30
+
+
 class Store:
     """A connection to the state database; use it from one thread."""
 
@@ -248,9 +253,9 @@ class Store:
         self.path = path
         try:
             _make_private(path)
-            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=_BUSY_SECONDS)
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
@@ -258,6 +263,21 @@ class Store:
             raise StoreError(f"cannot open the state database {path}: {exc}") from None
         except OSError as exc:
             raise StoreError(f"cannot create the state database {path}: {exc.strerror}") from None
+
+    def _use_wal(self) -> None:
+        """Switch to write-ahead logging. On a new database that takes an exclusive
+        lock SQLite does not wait for: another process (or thread) opening the same
+        new database at that moment made it fail at once with "database is locked".
+        It is tried again for as long as a write would wait."""
+        deadline = time.monotonic() + _BUSY_SECONDS
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def close(self) -> None:
         self.db.close()
