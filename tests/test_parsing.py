@@ -190,3 +190,37 @@ def test_a_stray_header_line_is_skipped_and_the_rest_kept() -> None:
 def test_text_without_headers_is_not_mistaken_for_a_header_block() -> None:
     raw = "Hola equipo\nNota: el sitio está caído\nGracias\n\nmás texto\n".encode()
     assert repair_header_block(raw) == (raw, None)
+
+
+def test_a_list_of_accented_names_folded_by_python_keeps_every_address() -> None:
+    # As Python 3.11's mail writer folds "Juliana Ferraz – Financeiro <...>, Antônio
+    # Ferraz <...>": the comma between the two addresses lands inside an encoded
+    # word, and mail-parser alone then finds no address in To.
+    raw = (b"From: Cobranca <no-reply@contabil.example>\n"
+           b"To: Juliana Ferraz =?utf-8?b?4oCT?= Financeiro <financeiro@padaria.example>\n"
+           b" =?utf-8?q?=2C?= =?utf-8?q?Ant=C3=B4nio?= Ferraz <antonio@padaria.example>\n"
+           b"Cc: =?utf-8?q?Jo=C3=A3o?= <joao@padaria.example>\n"
+           b"Subject: Boleto vencido\n\nSegue a segunda via.\n")
+    got = parse_message(raw, ARRIVAL)
+    assert [(a.name, a.email) for a in got.to] == [
+        ("Juliana Ferraz – Financeiro", "financeiro@padaria.example"),
+        ("Antônio Ferraz", "antonio@padaria.example")]
+    assert [(a.name, a.email) for a in got.cc] == [("João", "joao@padaria.example")]
+
+
+def test_recipients_written_by_pythons_own_mail_writer_are_all_read() -> None:
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"] = "Facturación <facturacion@nube.example>"
+    names = ["Juliana Ferraz – Financeiro <financeiro@paodamooca.example>",
+             "Antônio Ferraz <antonio@paodamooca.example>",
+             "Contabilidade Ltda. <conta@outro.example>"]
+    mail["To"] = ", ".join(names[:2])
+    mail["Bcc"] = ", ".join(names)
+    mail["Subject"] = "Factura"
+    mail.set_content("Adjuntamos la factura.")
+    got = parse_message(bytes(mail), ARRIVAL)
+    want = ["financeiro@paodamooca.example", "antonio@paodamooca.example", "conta@outro.example"]
+    assert [a.email for a in got.to] == want[:2]
+    assert [a.email for a in got.bcc] == want

@@ -15,6 +15,7 @@ import email.errors
 import email.feedparser
 import email.header
 import email.message
+import email.utils
 import hashlib
 import logging
 import re
@@ -206,10 +207,10 @@ def _build(
         in_reply_to=_first_id(_header(msg, "in-reply-to")),
         references=tuple(_MSGID.findall(_header(msg, "references"))),
         sender=sender[0] if sender else None,
-        to=_addresses(parsed.to),
-        cc=_addresses(parsed.cc),
-        bcc=_addresses(parsed.bcc),
-        reply_to=_addresses(parsed.reply_to),
+        to=_recipients(msg, "to", parsed.to),
+        cc=_recipients(msg, "cc", parsed.cc),
+        bcc=_recipients(msg, "bcc", parsed.bcc),
+        reply_to=_recipients(msg, "reply-to", parsed.reply_to),
         date=date or arrival,
         date_flagged=date is None,
         subject=subject,
@@ -271,6 +272,29 @@ def _addresses(value: object) -> tuple[Address, ...]:
         if isinstance(item, tuple) and len(item) == 2 and "@" in str(item[1]):
             result.append(Address(name=_clean_header_text(item[0]), email=str(item[1]).lower()))
     return tuple(result)
+
+
+def _recipients(msg: email.message.Message, name: str, parsed: object) -> tuple[Address, ...]:
+    """An address header's addresses as mail-parser read them, or read again from
+    the raw header when that finds more. Python's own mail writer (3.11 and
+    earlier) folds a list of names with accents so that the comma between two
+    addresses ends up inside an encoded word ("=?utf-8?q?=2C?="); mail-parser then
+    finds no address at all, and a notice sent that way would seem sent to no one."""
+    found = _addresses(parsed)
+    raw = [str(v) for v in msg.get_all(name, [])]
+    if not any("@" in v for v in raw):
+        return found
+    again = tuple(
+        Address(name=_clean_header_text(_decoded(display)).strip(" ,;"), email=address.lower())
+        for display, address in email.utils.getaddresses(raw) if "@" in address)
+    return again if len(again) > len(found) else found
+
+
+def _decoded(text: str) -> str:
+    try:
+        return str(email.header.make_header(email.header.decode_header(text)))
+    except (email.errors.HeaderParseError, LookupError, UnicodeError, ValueError):
+        return text
 
 
 def _attachment_names(parsed: mailparser.MailParser) -> list[str]:
