@@ -1,6 +1,6 @@
 """The evidence search's learned ranker (triage/proof.py): its files are checked
 before anything in them is built, and its citing rule (evidence.cite) does what
-the two bars say."""
+its three bars say."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 import skops.io as sio
 
 from triage import proof
-from triage.evidence import Candidate, Complaint, Profile, Scored, cite, rank_all
+from triage.evidence import Candidate, Complaint, Profile, Scored, assess, cite, rank_all
 from triage.model_io import sha256_of
 
 
@@ -45,7 +45,8 @@ def write_data(folder: Path, data: dict[str, object]) -> None:
 
 def test_the_shipped_ranker_loads_with_bars_in_order() -> None:
     model = proof.shipped()
-    assert 0.0 < model.further <= model.first < 1.0
+    assert 0.0 < model.further <= min(model.first, model.alone)
+    assert max(model.first, model.alone) < 1.0
     assert model.documents > 1000 and len(model.word_counts) > 1000
 
 
@@ -96,7 +97,8 @@ def test_a_damaged_data_file_is_one_clear_error(copy: Path, damage: str) -> None
 
 
 @pytest.mark.parametrize(("key", "value"), [
-    ("first", float("nan")), ("first", 7), ("further", 0.9), ("documents", -5),
+    ("first", float("nan")), ("first", 7), ("further", 0.9), ("alone", 0.05),
+    ("alone", None), ("documents", -5),
     ("word_counts", {"servidor": "many"}), ("word_counts", {"servidor": 10**9})])
 def test_bars_and_word_counts_out_of_range_are_refused(copy: Path, key: str,
                                                        value: object) -> None:
@@ -211,7 +213,7 @@ def profile_of(words: set[str], topics: dict[str, int] | None = None,
 
 def test_the_rankers_own_features_are_what_their_names_say() -> None:
     model = proof.ProofModel(model=None, word_counts={"servidor": 50, "correo": 10},
-                             documents=100, first=0.8, further=0.5, card={})
+                             documents=100, first=0.8, further=0.5, alone=0.6, card={})
     own = profile_of({"servidor", "correo", "mantenimiento"})
     best, other = assessed((0.0, {"topics": 1.0}, 1.5), (0.0, {}, -0.5))
     best.profile = profile_of({"servidor", "mantenimiento", "ventana"}, {"mail": 1, "web": 1})
@@ -246,12 +248,12 @@ def test_the_rankers_own_features_are_what_their_names_say() -> None:
 
 def test_a_kept_text_is_the_one_a_fresh_computation_gives() -> None:
     model = proof.ProofModel(model=None, word_counts={"servidor": 5}, documents=10,
-                             first=0.8, further=0.5, card={})
+                             first=0.8, further=0.5, alone=0.6, card={})
     words = [frozenset({"servidor", f"palabra{k}"}) for k in range(proof._KEEP + 5)]
     for w in words:
         model.text(w)
     fresh = proof.ProofModel(model=None, word_counts={"servidor": 5}, documents=10,
-                             first=0.8, further=0.5, card={})
+                             first=0.8, further=0.5, alone=0.6, card={})
     for w in (words[0], words[-1], words[7]):
         assert model.text(w) == fresh.text(w, keep=False)
     assert len(model._texts) <= proof._KEEP
@@ -284,3 +286,47 @@ def test_each_cited_notice_carries_the_rankers_probability_as_its_score() -> Non
     (cited,) = rank_all([(complaint, [notice], None)], model)[0:1]
     assert [e.score for e in cited] == [0.83]
     assert rank_all([(complaint, [notice], None)], replace(model, model=Fixed(0.79))) == [[]]
+
+
+def test_a_notice_of_another_matter_than_the_best_needs_the_alone_bar() -> None:
+    items = assessed((0.9, {}, 1.0), (0.45, {}, 0.5), (0.45, {}, 0.4))
+    items[0].candidate = replace(items[0].candidate, thread_id="t1")
+    items[1].candidate = replace(items[1].candidate, thread_id="t1")  # the best's thread
+    assert rows(cite(items, "payment_excuse", first=0.6, further=0.4, alone=0.5)) == [0, 1]
+    assert rows(cite(items, "payment_excuse", first=0.6, further=0.4, alone=0.45)) == [0, 1, 2]
+    # By default the alone bar is the further one.
+    assert rows(cite(items, "payment_excuse", first=0.6, further=0.4)) == [0, 1, 2]
+    # The best is cited once it reaches the first bar, even below the alone bar.
+    assert rows(cite(items, "payment_excuse", first=0.6, further=0.4, alone=0.95)) == [0, 1]
+
+
+WHEN = datetime(2026, 6, 18, 15, 0, tzinfo=UTC)
+
+
+def complaint_of(subject: str, body: str, category: str) -> Complaint:
+    return Complaint(message_id="<c@x>", date=WHEN, subject=subject, body=body,
+                     sender="antonio@padaria.example", thread_id=None,
+                     probabilities={category: 1.0}, language="pt")
+
+
+def notice(row: int, subject: str, body: str, days_before: int) -> Candidate:
+    return Candidate(row=row, message_id=f"<n{row}@x>", date=WHEN - timedelta(days=days_before),
+                     subject=subject, body=body, sender="honorarios@contabil.example",
+                     recipients=("antonio@padaria.example",), thread_id=None,
+                     to_complainant=True)
+
+
+def features_by_row(complaint: Complaint, candidates: list[Candidate]) -> dict[int, Scored]:
+    return {s.candidate.row: s for s in assess(complaint, candidates)[1]}
+
+
+def test_the_notice_most_about_the_categorys_matter_is_marked() -> None:
+    complaint = complaint_of("Posts", "Isso não estava incluído no plano?", "scope_creep")
+    found = features_by_row(complaint, [
+        notice(1, "Orçamento – fotos", "Orçamento da sessão de fotos: R$ 750.", 60),
+        notice(2, "Proposta – Plano Básico",
+               "Segue a proposta. Incluído no plano: 12 posts e 8 stories por mês. Não "
+               "incluído: anúncios, respostas no direct. Escopo e condições do contrato.", 90)])
+    assert found[2].features["most_about"] == 1.0
+    assert 0.0 <= found[1].features["most_about"] < 1.0
+    assert found[2].features["matter"] > found[1].features["matter"]

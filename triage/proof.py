@@ -8,13 +8,14 @@ the best one, whether it resembles the best one (the reminder of an announcement
 the second warning after a first request), the category, the kind of notice, and
 two text similarities the hand-set score has no room for (words weighted by how
 rare they are in client mail at large, and shared spellings of four letters,
-which match "documentos" and "document", "migração" and "migration").
+which match "documentos" and "document", "migração" and "migration"), each also
+beside the highest of the complaint's candidates.
 
 It is a small gradient-boosted tree ensemble fitted on the tuning scenarios
 (corpus/evidence_scenarios/es_pt.jsonl and tune_*.jsonl) by bench/evidence_fit.py,
 which writes models/proof.skops (the trees, in skops format: loading names every
 type it may build and refuses any other) and models/proof.json.gz (plain data:
-the feature names, the two bars, the word frequencies, the file's SHA-256 and the
+the feature names, the three bars, the word frequencies, the file's SHA-256 and the
 figures). A changed or damaged file is refused with a clear error.
 """
 
@@ -44,14 +45,15 @@ FORMAT = 1
 # estimator and NumPy's arrays); loading refuses any other.
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 # The hand-set features of evidence.py, in this order, then the model's own.
-HAND_FEATURES = ("age", "answered", "event_before", "linked", "marketing", "other_code",
-                 "receipt", "same_amount", "same_code", "same_date", "same_thread",
-                 "to_complainant", "topics", "type_fit", "words")
+HAND_FEATURES = ("age", "answered", "event_before", "linked", "marketing", "matter",
+                 "most_about", "other_code", "receipt", "same_amount", "same_code", "same_date",
+                 "same_thread", "to_complainant", "topics", "type_fit", "words")
 CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault")
 KINDS = ("billing", "agreement", "announcement", "reply")
 FEATURES = (*HAND_FEATURES, "hand_score", "behind_best", "position",
             *(f"category_{c}" for c in CATEGORIES), *(f"kind_{k}" for k in KINDS),
-            "rare_words", "spellings", "like_best_words", "like_best_kind", "like_best_topics")
+            "rare_words", "spellings", "like_best_words", "like_best_kind", "like_best_topics",
+            "rarest_words", "most_spellings")
 
 
 class ProofModelError(TriageError):
@@ -92,7 +94,8 @@ class ProofModel:
     word_counts: Mapping[str, int]  # folded word -> client messages of the corpus holding it
     documents: int  # client messages the counts were taken from
     first: float  # the best candidate is cited at this probability or more...
-    further: float  # ...and the others (up to three in all) at this or more
+    further: float  # ...and the others of its matter (up to three in all) at this or more
+    alone: float  # ...and any other at this or more
     card: Mapping[str, Any]
     # What the text similarities read of a notice's words, kept for the notices
     # that come up again for the client's next complaint.
@@ -156,6 +159,11 @@ def feature_rows(scored: Sequence[Scored], own: Profile, category: str,
             row += [_cosine(best_text, text), float(bool(item_kinds & kinds[0])),
                     float(len(best_topics & set(item.profile.topics)))]
         rows.append(row)
+    # Each text similarity beside the highest of this complaint's candidates.
+    for column in (FEATURES.index("rare_words"), FEATURES.index("spellings")):
+        top = max(row[column] for row in rows)
+        for row in rows:
+            row.append(row[column] / top if top else 0.0)
     return rows
 
 
@@ -187,7 +195,8 @@ def save(model: ProofModel, folder: Path) -> None:
         with open_private(path, "wb") as raw:
             sio.dump(model.model, raw, compression=zipfile.ZIP_DEFLATED)
         data = {"format": FORMAT, "sha256": sha256_of(path), "features": list(FEATURES),
-                "first": model.first, "further": model.further, "documents": model.documents,
+                "first": model.first, "further": model.further, "alone": model.alone,
+                "documents": model.documents,
                 "card": dict(model.card), "word_counts": dict(sorted(model.word_counts.items()))}
         with (open_private(folder / DATA_FILE, "wb") as raw,
               gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed):
@@ -212,11 +221,12 @@ def load(folder: Path) -> ProofModel:
     if data.get("features") != list(FEATURES):
         raise ProofModelError(f"{data_path} was made for other features than this triage "
                               f"computes; {remedy}")
-    first, further = data.get("first"), data.get("further")
+    first, further, alone = data.get("first"), data.get("further"), data.get("alone")
     documents, counts = data.get("documents"), data.get("word_counts")
-    if not (_is_number(first) and _is_number(further) and 0 < further <= first <= 1):
-        raise ProofModelError(f"{data_path} does not hold two bars with 0 < further <= first "
-                              f"<= 1; {remedy}")
+    if not (_is_number(first) and _is_number(further) and _is_number(alone)
+            and 0 < further <= min(first, alone) and max(first, alone) <= 1):
+        raise ProofModelError(f"{data_path} does not hold three bars with 0 < further <= "
+                              f"first, alone <= 1; {remedy}")
     if not (_is_count(documents) and documents > 0 and isinstance(counts, dict)
             and all(_is_count(n) and n <= documents for n in counts.values())):
         raise ProofModelError(f"{data_path} does not hold word counts of a corpus; {remedy}")
@@ -227,7 +237,7 @@ def load(folder: Path) -> ProofModel:
         raise ProofModelError(f"{model_path} does not hold an evidence ranker; {remedy}")
     card = data.get("card")
     return ProofModel(model=model, word_counts=counts, documents=documents,
-                      first=float(first), further=float(further),
+                      first=float(first), further=float(further), alone=float(alone),
                       card=card if isinstance(card, dict) else {})
 
 
