@@ -224,3 +224,30 @@ def test_recipients_written_by_pythons_own_mail_writer_are_all_read() -> None:
     want = ["financeiro@paodamooca.example", "antonio@paodamooca.example", "conta@outro.example"]
     assert [a.email for a in got.to] == want[:2]
     assert [a.email for a in got.bcc] == want
+
+
+def test_addresses_merged_around_an_encoded_comma_are_all_read_once() -> None:
+    # mail-parser reads the first of these three Bcc addresses and merges the rest.
+    raw = (b"From: hola@webs.example\nTo: hola@webs.example\nBcc:\n"
+           b" =?utf-8?q?Administraci=C3=B3n?= Conservas <admin@conservas.example>\n"
+           b" =?utf-8?q?=2C?=\n =?utf-8?q?Queser=C3=ADa?= <info@queseria.example>\n"
+           b" =?utf-8?q?=2C?= Taller <taller@taller.example>, admin@conservas.example\n"
+           b"Subject: Mantenimiento\n\nLa noche del martes.\n")
+    got = parse_message(raw, ARRIVAL)
+    assert [a.email for a in got.bcc] == ["admin@conservas.example", "info@queseria.example",
+                                          "taller@taller.example"]
+
+
+@pytest.mark.parametrize("to", [b"cliente@padaria.example <other@elsewhere.example>",
+                                b"Sales@Acme <other@elsewhere.example>"])
+def test_an_address_in_a_display_name_is_not_taken_for_a_recipient(to: bytes) -> None:
+    got = parse_message(b"From: a@b.example\nTo: " + to + b"\nSubject: x\n\nbody\n", ARRIVAL)
+    assert [a.email for a in got.to] == ["other@elsewhere.example"]
+
+
+def test_names_read_again_carry_no_control_characters() -> None:
+    raw = (b"From: a@b.example\nTo: =?utf-8?q?Ana=00_=E2=80=A8Ruiz?= <ana@x.example>\n"
+           b" =?utf-8?q?=2C?= Bea <bea@x.example>\nSubject: x\n\nbody\n")
+    got = parse_message(raw, ARRIVAL)
+    assert [a.email for a in got.to] == ["ana@x.example", "bea@x.example"]
+    assert all(ch.isprintable() for a in got.to for ch in a.name)

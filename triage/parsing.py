@@ -275,22 +275,42 @@ def _addresses(value: object) -> tuple[Address, ...]:
 
 
 def _recipients(msg: email.message.Message, name: str, parsed: object) -> tuple[Address, ...]:
-    """An address header's addresses as mail-parser read them, or read again from
-    the raw header when that finds more. Python's own mail writer (3.11 and
-    earlier) folds a list of names with accents so that the comma between two
-    addresses ends up inside an encoded word ("=?utf-8?q?=2C?="); mail-parser then
-    finds no address at all, and a notice sent that way would seem sent to no one."""
+    """An address header's addresses as mail-parser read them, with those it missed
+    where an encoded word holds a comma. Python's own mail writer (3.11, 3.12) folds
+    a list of names with accents so that the comma between two addresses can end up
+    inside an encoded word ("=?utf-8?q?=2C?="); mail-parser then reads the addresses
+    on either side of it as one (or none), and a notice sent that way would seem
+    sent to fewer people. Those are read again from the header's decoded text."""
     found = _addresses(parsed)
-    raw = [str(v) for v in msg.get_all(name, [])]
-    if not any("@" in v for v in raw):
+    try:
+        raw = [str(v) for v in msg.get_all(name, [])]
+    except Exception:  # noqa: BLE001 - header classes can fail on hostile bytes
         return found
-    again = tuple(
-        Address(name=_clean_header_text(_decoded(display)).strip(" ,;"), email=address.lower())
-        for display, address in email.utils.getaddresses(raw) if "@" in address)
-    return again if len(again) > len(found) else found
+    if found and not any(_comma_inside(word.group()) for value in raw
+                         for word in _ENCODED_WORD.finditer(value)):
+        return found
+    known = {a.email for a in found}
+    more: dict[str, Address] = {}
+    for display, address in email.utils.getaddresses([_decoded(v) for v in raw]):
+        address = address.lower()
+        if "@" in address and address not in known and address not in more:
+            clean = "".join(ch for ch in _clean_header_text(display) if ch.isprintable())
+            more[address] = Address(name=clean.strip(" ,;"), email=address)
+    return found + tuple(more.values())
+
+
+def _comma_inside(word: str) -> bool:
+    """Whether an encoded word's text holds a comma."""
+    try:
+        parts = email.header.decode_header(word)
+    except (email.errors.HeaderParseError, LookupError, UnicodeError, ValueError):
+        return False
+    return any(b"," in (part if isinstance(part, bytes) else part.encode()) for part, _ in parts)
 
 
 def _decoded(text: str) -> str:
+    """A header's text with its encoded words decoded (left as it is when they are
+    broken)."""
     try:
         return str(email.header.make_header(email.header.decode_header(text)))
     except (email.errors.HeaderParseError, LookupError, UnicodeError, ValueError):
