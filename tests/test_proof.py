@@ -244,6 +244,18 @@ def test_the_rankers_own_features_are_what_their_names_say() -> None:
     mine, theirs = spell(own.words), spell(best.profile.words)
     assert named[0]["spellings"] == pytest.approx(
         len(mine & theirs) / math.sqrt(len(mine) * len(theirs)))
+    # Each similarity beside the highest of the complaint's candidates.
+    for name, share in (("rare_words", "rarest_words"), ("spellings", "most_spellings")):
+        top = max(row[name] for row in named)
+        assert top > 0 and {row[share] for row in named} >= {1.0}
+        for row in named:
+            assert row[share] == pytest.approx(row[name] / top)
+
+
+def test_similarities_all_zero_stay_zero_beside_the_highest() -> None:
+    assert proof.beside_highest([0.0, 0.0]) == [0.0, 0.0]
+    assert proof.beside_highest([]) == []
+    assert proof.beside_highest([0.5, 2.0, 0.0]) == [0.25, 1.0, 0.0]
 
 
 def test_a_kept_text_is_the_one_a_fresh_computation_gives() -> None:
@@ -298,6 +310,15 @@ def test_a_notice_of_another_matter_than_the_best_needs_the_alone_bar() -> None:
     assert rows(cite(items, "payment_excuse", first=0.6, further=0.4)) == [0, 1, 2]
     # The best is cited once it reaches the first bar, even below the alone bar.
     assert rows(cite(items, "payment_excuse", first=0.6, further=0.4, alone=0.95)) == [0, 1]
+
+
+def test_a_notice_naming_the_bests_reference_is_of_its_matter_and_no_thread_is_not() -> None:
+    items = assessed((0.9, {}, 1.0), (0.45, {}, 0.5), (0.45, {}, 0.4))
+    items[0].profile = replace(items[0].profile, codes=frozenset({"INV-1042"}))
+    items[1].profile = replace(items[1].profile, codes=frozenset({"INV-1042"}))
+    items[2].profile = replace(items[2].profile, codes=frozenset({"INV-1041"}))
+    # No thread on either side (thread_id None) ties nothing: only the reference does.
+    assert rows(cite(items, "payment_excuse", first=0.6, further=0.4, alone=0.5)) == [0, 1]
 
 
 WHEN = datetime(2026, 6, 18, 15, 0, tzinfo=UTC)

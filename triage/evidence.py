@@ -350,7 +350,9 @@ def cite(scored: Iterable[Scored], category: str, first: float, further: float,
     """What is cited of candidates the ranker has read: nothing unless the likeliest
     reaches ``first``; then, with it, every one of the same matter (its thread or its
     reference) reaching ``further`` and every other reaching ``alone`` (by default
-    ``further``), at most three, best first."""
+    ``further``), at most three, best first. (The best here is the ranker's, or the
+    notice the complaint answers; the ranker's "linked" feature ties candidates to
+    the hand-set score's best, which it reads before there is a ranker's.)"""
     alone = further if alone is None else alone
     ordered = sorted(scored, key=lambda s: (-s.chance, -s.candidate.date.timestamp()))
     if category == "genuine_fault":
@@ -371,7 +373,7 @@ def cite(scored: Iterable[Scored], category: str, first: float, further: float,
     if not answered and (not ordered or ordered[0].chance < first):
         return []
     # Beside the best, the invoice behind its reminder is likely proof too; another
-    # month's invoice, as likely by itself, is less often (in the 482 tuning
+    # month's invoice, as likely by itself, is less often (a one-off count on the 482 tuning
     # scenarios, cross-validated: of the candidates at 0.3 or more beside a best that
     # was proof, 67 of 82 of its matter were proof too, and 73 of 122 others).
     best = ordered[0]
@@ -408,11 +410,10 @@ def assess(complaint: Complaint, candidates: Iterable[Candidate],
     # proposal that lists what is included, not the quote in one line).
     matter = [math.fsum(_TOPIC_WEIGHT[category].get(t, 0.0) * n
                         for t, n in s.profile.topics.items()) for s in scored]
-    most = max(matter, default=0.0)
-    for item, about in zip(scored, matter, strict=True):
+    for item, about, most in zip(scored, matter, proof.beside_highest(matter), strict=True):
         item.features = _features(item, own, complaint, category, rarity)
         item.features["matter"] = math.log1p(about)
-        item.features["most_about"] = about / most if most else 0.0
+        item.features["most_about"] = most
         item.score = _BIAS + sum(WEIGHTS[name] * value for name, value in item.features.items())
     scored.sort(key=lambda s: (-s.score, -s.candidate.date.timestamp()))
     if scored:

@@ -44,7 +44,8 @@ FORMAT = 1
 # The one type of the saved ranker skops does not trust by itself (it trusts the
 # estimator and NumPy's arrays); loading refuses any other.
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
-# The hand-set features of evidence.py, in this order, then the model's own.
+# The features evidence.py sets on each candidate (the hand-set score reads most of
+# them; "matter" and "most_about" only the ranker), in this order, then the model's own.
 HAND_FEATURES = ("age", "answered", "event_before", "linked", "marketing", "matter",
                  "most_about", "other_code", "receipt", "same_amount", "same_code", "same_date",
                  "same_thread", "to_complainant", "topics", "type_fit", "words")
@@ -161,10 +162,15 @@ def feature_rows(scored: Sequence[Scored], own: Profile, category: str,
         rows.append(row)
     # Each text similarity beside the highest of this complaint's candidates.
     for column in (FEATURES.index("rare_words"), FEATURES.index("spellings")):
-        top = max(row[column] for row in rows)
-        for row in rows:
-            row.append(row[column] / top if top else 0.0)
+        for row, share in zip(rows, beside_highest([row[column] for row in rows]), strict=True):
+            row.append(share)
     return rows
+
+
+def beside_highest(values: Sequence[float]) -> list[float]:
+    """Each value over the highest of them (all 0 when the highest is 0)."""
+    top = max(values, default=0.0)
+    return [v / top if top > 0 else 0.0 for v in values]
 
 
 def _cosine(a: _Text, b: _Text) -> float:
