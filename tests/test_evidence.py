@@ -92,6 +92,92 @@ def test_a_rescheduled_maintenance_makes_the_first_notice_stale(tmp_path: Path) 
     assert cited(tmp_path, first, rescheduled) == ["n2"]
 
 
+def standing(category: str, *notices: tuple[str, str, int],
+             sender: str = "facturas@nubeclara.example") -> list[str]:
+    """The subjects of the notices (subject, body, days before the complaint) that are
+    still candidates: those no later one made stale."""
+    when = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
+    complaint = Complaint(
+        message_id="<c@x>", date=when, subject="Reclamación", sender="m@c.example",
+        body="Esto no es lo que acordamos.", thread_id=None, probabilities={category: 1.0},
+        language="es")
+    candidates = [Candidate(row=row, message_id=f"<n{row}@x>", date=when - timedelta(days=days),
+                            subject=subject, body=body, sender=sender,
+                            recipients=("m@c.example",), thread_id="t", to_complainant=True)
+                  for row, (subject, body, days) in enumerate(notices)]
+    return sorted(s.candidate.subject for s in score(complaint, candidates))
+
+
+def test_a_reminder_of_an_invoice_leaves_the_invoice_standing() -> None:
+    """A reminder is no change to the invoice, even when its body names a milestone's
+    "versión final" or its subject warns the service "will be canceled"."""
+    invoice = ("Factura F-0034 - hito 3", "Factura F-0034 por el hito 3 (entrega de la "
+               "versión final de la app), 1.200 €.", 20)
+    reminder = ("Recordatorio: F-0034 vencida", "La factura F-0034 (hito 3, entrega de la "
+                "versión final) venció el 15 de mayo.", 4)
+    warning = ("Final notice: your subscription will be canceled on May 25",
+               "Invoice F-0034 is still unpaid.", 2)
+    assert standing("payment_excuse", invoice, reminder, warning) == sorted(
+        s for s, _, _ in (invoice, reminder, warning))
+
+
+def test_a_returned_direct_debit_is_no_receipt() -> None:
+    """In Spain a "recibo" is also the direct debit: a returned or pending one settles
+    nothing, so the invoice it names stays proof; a receipt of payment does settle it."""
+    invoice = ("Factura VN-5531 - cuota de mayo", "Adjuntamos la factura VN-5531.", 20)
+    returned = ("Recibo devuelto · Factura VN-5531", "El banco nos ha devuelto el recibo "
+                "de la factura VN-5531.", 10)
+    pending = ("Aviso de suspensión", "La factura VN-5531, cuyo recibo fue devuelto, sigue "
+               "pendiente.", 5)
+    assert standing("payment_excuse", invoice, returned, pending) == sorted(
+        s for s, _, _ in (invoice, returned, pending))
+    paid = ("Pago recibido · VN-5531", "Hemos recibido su pago de la factura VN-5531.", 3)
+    assert invoice[0] not in standing("payment_excuse", invoice, paid)
+
+
+def test_a_receipt_leaves_standing_the_quote_that_named_its_invoice() -> None:
+    quote = ("Presupuesto P-2611 - vídeo corporativo", "Incluye un rodaje y dos rondas de "
+             "cambios. El anticipo se factura en la factura FV-0371.", 40)
+    receipt = ("Pago recibido - Factura FV-0371", "Hemos recibido su pago de la factura "
+               "FV-0371.", 30)
+    assert standing("scope_creep", quote, receipt, sender="estudio@nubeclara.example") == sorted(
+        [quote[0], receipt[0]])
+
+
+def test_a_new_version_of_the_work_leaves_the_quote_that_priced_it() -> None:
+    """The third round of the labels is a version of the work, not of the quote; a
+    second version of the quote, or v2 after v1, replaces the earlier one."""
+    quote = ("Presupuesto etiquetas (IPA, Stout)", "Diseño de dos etiquetas, 2 rondas "
+             "de cambios, 900 €.", 60)
+    round_three = ("Etiquetas - versión 3 (segunda ronda)", "Aquí tienes la versión 3 "
+                   "de las etiquetas.", 10)
+    assert standing("scope_creep", quote, round_three) == sorted([quote[0], round_three[0]])
+    new_quote = ("Presupuesto etiquetas - versión 2", "Diseño de tres etiquetas, 2 rondas "
+                 "de cambios, 1.250 €.", 30)
+    assert standing("scope_creep", quote, new_quote) == [new_quote[0]]
+    first = ("Etiquetas v1", "Primera propuesta de etiquetas.", 30)
+    second = ("Etiquetas v2", "Segunda versión de las etiquetas.", 20)
+    assert standing("scope_creep", first, second) == [second[0]]
+    same = ("Proposal - v3 launch email sequence", "Three emails for the v3 launch.", 30)
+    brief = ("Re: Product brief - v3 launch - delivery date", "The v3 launch emails.", 20)
+    assert standing("scope_creep", same, brief) == sorted([same[0], brief[0]])
+
+
+def test_a_change_is_read_in_the_subject_not_in_passing_in_the_body() -> None:
+    """"It can't be postponed" in a reply, "we will replace the VPN concentrator" in
+    another maintenance: neither makes the earlier notice stale."""
+    upgrade = ("PHP 8.2 upgrade on March 3 - action needed", "We upgrade PHP on March 3; "
+               "your order form needs changes first.", 30)
+    reply = ("Re: PHP 8.2 upgrade on March 3 - action needed", "The upgrade can't be "
+             "postponed, so please send the form's access before then.", 10)
+    assert standing("accusation", upgrade, reply, sender="ops@nubeclara.example") == sorted(
+        [upgrade[0], reply[0]])
+    moved = ("RESCHEDULED: PHP 8.2 upgrade moved to March 10", "The PHP 8.2 upgrade moves "
+             "to March 10; your order form still needs changes.", 5)
+    assert upgrade[0] not in standing("accusation", upgrade, moved,
+                                      sender="ops@nubeclara.example")
+
+
 def test_an_old_reply_in_an_unrelated_thread_is_not_cited(tmp_path: Path) -> None:
     question = {"key": "q", "folder": "INBOX", "from": CLIENT,
                 "to": ["soporte@nubeclara.example"], "date": "2026-01-07T10:12:00+01:00",

@@ -321,6 +321,15 @@ def test_a_notice_naming_the_bests_reference_is_of_its_matter_and_no_thread_is_n
     assert rows(cite(items, "payment_excuse", first=0.6, further=0.4, alone=0.5)) == [0, 1]
 
 
+def test_a_notice_naming_the_bests_day_is_of_its_matter() -> None:
+    """The reminder the evening before names the night the announcement named."""
+    items = assessed((0.9, {}, 1.0), (0.45, {}, 0.5), (0.45, {}, 0.4))
+    items[0].profile = replace(items[0].profile, dates=frozenset({"05-12"}))
+    items[1].profile = replace(items[1].profile, dates=frozenset({"05-12", "05-11"}))
+    items[2].profile = replace(items[2].profile, dates=frozenset({"05-19"}))
+    assert rows(cite(items, "accusation", first=0.6, further=0.4, alone=0.5)) == [0, 1]
+
+
 WHEN = datetime(2026, 6, 18, 15, 0, tzinfo=UTC)
 
 

@@ -62,7 +62,7 @@ from triage.language import detect_language
 from triage.nlp import entities_in, fold
 from triage.store import Store
 from triage.threads import party, strip_prefixes
-from triage.topics import marks, notice_types, topics
+from triage.topics import is_offer, marks, notice_types, topics, version_of
 from triage.workers import Splitter, share
 
 log = logging.getLogger(__name__)
@@ -131,9 +131,11 @@ class Profile:
     amounts: frozenset[str]
     dates: frozenset[str]  # "MM-DD"
     marks: frozenset[str]
-    head_marks: frozenset[str]  # marks in the subject and opening lines
+    head_marks: frozenset[str]  # marks in the subject and opening lines ("change": subject)
     types: frozenset[str]  # what the subject says the message is (topics.NOTICE_TYPES)
     reply: bool  # the subject is a reply's ("Re: ...")
+    version: int = 0  # the version its subject names (topics.version_of)
+    offer: bool = False  # its subject names a proposal, quote or statement of work
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +213,10 @@ def profile(subject: str, body: str, lang: str | None = None) -> Profile:
     codes = {c for c in codes if not _looks_like_date(c) and not _is_year_label(c)}
     head = fold(f"{subject}\n{body[:300]}")
     own_subject = strip_prefixes(subject)
+    folded_subject = fold(own_subject)
+    head_marks = (marks(head) - {"change"}) | (marks(folded_subject) & {"change"})
+    if "unpaid" in head_marks:
+        head_marks.discard("paid")
     return Profile(
         topics=topics(folded),
         words=words_of(folded),
@@ -219,9 +225,11 @@ def profile(subject: str, body: str, lang: str | None = None) -> Profile:
         dates=frozenset(e.value for e in entities if e.kind == "date"
                         and re.fullmatch(r"\d\d-\d\d", e.value)),
         marks=frozenset(marks(folded)),
-        head_marks=frozenset(marks(head)),
-        types=frozenset(notice_types(fold(own_subject))),
+        head_marks=frozenset(head_marks),
+        types=frozenset(notice_types(folded_subject)),
         reply=own_subject != subject.strip(),
+        version=version_of(folded_subject),
+        offer=is_offer(folded_subject),
     )
 
 
@@ -348,8 +356,8 @@ def rank_all(searches: Sequence[Search], model: proof.ProofModel | None = None
 def cite(scored: Iterable[Scored], category: str, first: float, further: float,
          alone: float | None = None) -> list[Scored]:
     """What is cited of candidates the ranker has read: nothing unless the likeliest
-    reaches ``first``; then, with it, every one of the same matter (its thread or its
-    reference) reaching ``further`` and every other reaching ``alone`` (by default
+    reaches ``first``; then, with it, every one of the same matter (its thread, its
+    reference or its day) reaching ``further`` and every other reaching ``alone`` (by default
     ``further``), at most three, best first. (The best here is the ranker's, or the
     notice the complaint answers; the ranker's "linked" feature ties candidates to
     the hand-set score's best, which it reads before there is a ranker's.)"""
@@ -424,17 +432,29 @@ def assess(complaint: Complaint, candidates: Iterable[Candidate],
 
 def _link(best: Scored, others: Iterable[Scored]) -> None:
     for item in others:
-        if _tied_to(best, item):
+        tie = _tie(best, item)
+        if tie:
             item.features["linked"] = 1.0
             item.score += _LINKED
-            item.reasons.append("part of the same matter as the best match")
+            item.reasons.append(tie)
 
 
 def _tied_to(best: Scored, item: Scored) -> bool:
-    """Whether ``item`` is in ``best``'s thread or names its reference."""
-    same_thread = bool(best.candidate.thread_id) and (
-        item.candidate.thread_id == best.candidate.thread_id)
-    return same_thread or _codes_relation(best.profile.codes, item.profile.codes) > 0
+    """Whether ``item`` is of ``best``'s matter (see ``_tie``)."""
+    return _tie(best, item) is not None
+
+
+def _tie(best: Scored, item: Scored) -> str | None:
+    """Why ``item`` is of ``best``'s matter: in its thread, naming its reference, or
+    naming the same day (the reminder the evening before the night the announcement
+    named); None when it is not."""
+    if best.candidate.thread_id and item.candidate.thread_id == best.candidate.thread_id:
+        return "part of the same matter as the best match"
+    if _codes_relation(best.profile.codes, item.profile.codes) > 0:
+        return "part of the same matter as the best match"
+    if best.profile.dates & item.profile.dates:
+        return "names the same day as the best match"
+    return None
 
 
 def _word_rarity(own: Profile, others: list[Profile]) -> dict[str, float]:
@@ -547,17 +567,32 @@ def _drop_superseded(scored: list[Scored]) -> list[Scored]:
     for later in scored:
         if "paid" in later.profile.head_marks:
             # A receipt settles the invoice it names: that invoice proves nothing now.
+            # (Not the quote that named its deposit invoice: what was agreed stands.)
             stale.update(e.candidate.row for e in scored
                          if e.candidate.date < later.candidate.date
+                         and "billing" in notice_kinds(e.profile, e.candidate.sender)
                          and _codes_relation(e.profile.codes, later.profile.codes) > 0)
-        if "change" not in later.profile.head_marks:
-            continue
         for earlier in scored:
             if earlier.candidate.date >= later.candidate.date or earlier.candidate.row in stale:
                 continue
-            if _same_matter(earlier, later):
+            if _changes(later.profile, earlier.profile) and _same_matter(earlier, later):
                 stale.add(earlier.candidate.row)
     return [s for s in scored if s.candidate.row not in stale]
+
+
+def _changes(later: Profile, earlier: Profile) -> bool:
+    """Whether ``later`` says it changes or replaces a notice such as ``earlier``: it
+    reschedules, cancels or corrects, or it is a newer version of the same document,
+    both naming their versions (v1, then v2) or both being offers ("Propuesta", then
+    "Propuesta v2"). The third round of a logo, or the "versão final" of a
+    translation, is a version of the work, not of the quote that priced it."""
+    if {"change", "replaces"} & later.head_marks:
+        return True
+    if not later.version:
+        return False
+    if earlier.version:
+        return later.version > earlier.version
+    return later.offer and earlier.offer and later.version > 1
 
 
 def _same_matter(a: Scored, b: Scored) -> bool:

@@ -18,6 +18,8 @@ corrected, a new version), which makes the earlier one stale.
 
 from __future__ import annotations
 
+import re
+
 from triage.concepts import lexicon_counts, lexicon_pattern
 
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -204,20 +206,40 @@ MARKS: dict[str, tuple[str, ...]] = {
         r"thank you for your payment", r"gracias por (su|tu) pago", r"obrigad[oa] pelo pagamento",
         r"recibo de pago", r"receipt for", r"recibo\b", r"paid in full", r"quitad",
     ),
+    # What says a payment did not happen. It outweighs "paid" in the same lines: in
+    # Spain a "recibo" is also the direct debit ("recibo devuelto", "recibo pendiente").
+    "unpaid": (
+        r"devuelt", r"devolvi", r"devolvid", r"impagad", r"rechazad", r"recusad", r"fallid",
+        r"no pagad", r"nao pag", r"failed", r"declined", r"bounced", r"returned",
+        r"overdue", r"vencid", r"em atraso", r"unpaid", r"pendiente", r"pendente",
+    ),
+    # Read in the subject only: in a body "reemplazaremos el concentrador", "corrección
+    # de una vulnerabilidad" or "la factura queda cancelada" (paid, in much of Latin
+    # America) change no earlier notice.
     "change": (
         r"reprogram", r"aplaz", r"pospuest", r"posterg", r"nueva fecha", r"cambio de fecha",
-        r"adiad", r"remarcad", r"reagend", r"nova data", r"reschedul", r"postpon",
-        r"(?:has been|have been|was|is) moved to",
-        r"moved to (?:mon|tue|wed|thu|fri|sat|sun|next|the \d|\d)", r"new date", r"cancelad",
-        r"cancelled", r"canceled", r"anulad",
+        r"adiad", r"remarcad", r"reagend", r"nova data", r"alteracao de data", r"reschedul",
+        r"postpon", r"(?:has been|have been|was|is) moved to",
+        r"moved to (?:mon|tue|wed|thu|fri|sat|sun|next|the \d|\d)", r"new date",
+        # Cancelled, not "will be cancelled on May 14" (a warning, not a change).
+        r"(?<!will be )(?<!sera )(?<!serao )(?<!seran )(?:cancelad|cancelled|canceled|anulad)",
         r"correcc", r"correcao", r"corrigid", r"correct(ed|ion)", r"rectific", r"retific",
-        r"sustitu", r"reemplaz", r"substitu", r"replaces", r"supersed", r"queda sin efecto",
-        r"fica sem efeito", r"ignore (the|our) (previous|earlier)", r"version (2|3|4|final)",
-        r"versao (2|3|4|final)", r"v[2-9]\b", r"nueva version", r"nova versao",
-        r"new version", r"(propuesta|proposta|proposal|presupuesto|orcamento|cotizacion|quote"
+        r"reissued", r"reemitid", r"reemissao", r"replaces", r"supersed",
+        r"(?:reemplaza|sustituye|substitui) (?:a |al |o )?(?:la |el |a |o )?anterior",
+        r"(propuesta|proposta|proposal|presupuesto|orcamento|cotizacion|quote"
         r"|estimate|contrato|contract) (actualizad|atualizad|revisad|corregid|corrigid|updated"
         r"|revised|corrected)", r"(updated|revised|corrected) (proposal|quote|estimate|invoice"
         r"|contract|schedule|date)",
+    ),
+    # Read in the opening lines: the notice says outright that it replaces another.
+    "replaces": (
+        r"replaces", r"supersed", r"queda sin efecto", r"fica sem efeito",
+        r"ignore (the|our) (previous|earlier)", r"(?:reemplaza|sustituye|substitui)"
+        r" (?:a |al |o )?(?:la |el |a |o )?(?:anterior|factura|fatura|propuesta|proposta"
+        r"|presupuesto|orcamento|aviso)",
+        r"(?:has|have) been (?:rescheduled|postponed|moved to)",
+        r"(?:ha|han) sido (?:reprogramad|aplazad|pospuest|posterg)",
+        r"(?:foi|foram) (?:adiad|remarcad|reagendad)",
     ),
 }
 
@@ -267,9 +289,25 @@ NOTICE_TYPES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# An offer, from its subject: what a new version of the same offer replaces.
+OFFERS: tuple[str, ...] = (
+    r"propuesta", r"proposta", r"proposal", r"presupuesto", r"orcamento", r"cotizac",
+    r"cotacao", r"quot(e|ation)", r"estimate", r"statement of work", r"sow\b", r"alcance",
+    r"escopo", r"scope", r"contrat", r"contract",
+)
+
+# The version a subject names: "v2", "versión 3", "versão final", "first version".
+_VERSION = re.compile(
+    r"\b(?:v|version|versao) ?(?P<number>\d{1,2})\b"
+    r"|\b(?P<final>final) (?:version|versao)\b|\b(?:version|versao) (?P<final2>final)\b"
+    r"|\b(?P<first>first|primera|primeira) (?:version|versao)\b"
+    r"|\b(?P<new>new|nueva|nova|second|segunda) (?:version|versao)\b")
+FINAL_VERSION = 99
+
 _TOPICS = lexicon_pattern(TOPICS)
 _TYPES = lexicon_pattern(NOTICE_TYPES)
 _MARKS = lexicon_pattern(MARKS)
+_OFFERS = re.compile(r"\b(?:" + "|".join(OFFERS) + ")")
 
 
 def topics(folded: str) -> dict[str, int]:
@@ -285,3 +323,22 @@ def notice_types(folded_subject: str) -> set[str]:
 def marks(folded: str) -> set[str]:
     """Which kind marks folded text carries."""
     return set(lexicon_counts(_MARKS, folded))
+
+
+def is_offer(folded_subject: str) -> bool:
+    """Whether a subject line names an offer: a proposal, a quote, a statement of work."""
+    return _OFFERS.search(folded_subject) is not None
+
+
+def version_of(folded_subject: str) -> int:
+    """The highest version a subject line names: 0 for none, ``FINAL_VERSION`` for
+    "final", 1 for "first version", 2 for "new version" or "second version"."""
+    found = 0
+    for match in _VERSION.finditer(folded_subject):
+        if match["number"]:
+            found = max(found, int(match["number"]))
+        elif match["final"] or match["final2"]:
+            found = FINAL_VERSION
+        else:
+            found = max(found, 1 if match["first"] else 2)
+    return found
