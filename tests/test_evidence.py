@@ -131,6 +131,8 @@ def test_a_returned_direct_debit_is_no_receipt() -> None:
                "pendiente.", 5)
     assert standing("payment_excuse", invoice, returned, pending) == sorted(
         s for s, _, _ in (invoice, returned, pending))
+    galician = ("Recibo devolto - factura VN-5531", "O banco devolveu o recibo.", 10)
+    assert invoice[0] in standing("payment_excuse", invoice, galician)
     paid = ("Pago recibido · VN-5531", "Hemos recibido su pago de la factura VN-5531.", 3)
     assert invoice[0] not in standing("payment_excuse", invoice, paid)
 
@@ -142,6 +144,25 @@ def test_a_receipt_leaves_standing_the_quote_that_named_its_invoice() -> None:
                "FV-0371.", 30)
     assert standing("scope_creep", quote, receipt, sender="estudio@nubeclara.example") == sorted(
         [quote[0], receipt[0]])
+
+
+def test_a_receipt_leaves_standing_the_renewal_that_set_out_the_plan() -> None:
+    renewal = ("Support plan 2026/27 - renewal and invoice FIT-014", "Your plan covers "
+               "remote support 9-5 on weekdays; moves and weekend work are not included. "
+               "Invoice FIT-014 is attached.", 90)
+    receipt = ("Payment received - FIT-014", "Thank you for your payment of FIT-014.", 80)
+    assert standing("scope_creep", renewal, receipt) == sorted([renewal[0], receipt[0]])
+
+
+def test_a_second_version_replaces_the_first_not_the_contract_beside_it() -> None:
+    """"v2, replaces the previous one" names what it replaces: the v1 of the quote."""
+    contract = ("Renovación contrato de mantenimiento 2026 - equipos", "Instalación de "
+                "equipos de lunes a viernes; el sábado se factura aparte.", 200)
+    first = ("Presupuesto renovación de equipos (v1)", "Ocho puestos, instalación de "
+             "equipos de lunes a viernes.", 40)
+    second = ("Presupuesto renovación de equipos (v2, sustituye al anterior)", "Ocho "
+              "puestos, instalación de equipos de lunes a viernes; sábado aparte.", 20)
+    assert standing("scope_creep", contract, first, second) == sorted([contract[0], second[0]])
 
 
 def test_a_new_version_of_the_work_leaves_the_quote_that_priced_it() -> None:

@@ -567,25 +567,32 @@ def _drop_superseded(scored: list[Scored]) -> list[Scored]:
     for later in scored:
         if "paid" in later.profile.head_marks:
             # A receipt settles the invoice it names: that invoice proves nothing now.
-            # (Not the quote that named its deposit invoice: what was agreed stands.)
+            # (Not the quote that named its deposit invoice, nor the renewal that set
+            # out the plan with its invoice: what was agreed stands.)
             stale.update(e.candidate.row for e in scored
                          if e.candidate.date < later.candidate.date
                          and "billing" in notice_kinds(e.profile, e.candidate.sender)
+                         and not {"agreement", "scope"} & e.profile.types
                          and _codes_relation(e.profile.codes, later.profile.codes) > 0)
-        for earlier in scored:
-            if earlier.candidate.date >= later.candidate.date or earlier.candidate.row in stale:
-                continue
-            if _changes(later.profile, earlier.profile) and _same_matter(earlier, later):
-                stale.add(earlier.candidate.row)
+        earlier = [e for e in scored if e.candidate.date < later.candidate.date
+                   and e.candidate.row not in stale and _same_matter(e, later)]
+        # "v2, replaces the previous one": where an earlier version is named, that
+        # is the one replaced, not the contract of the same matter beside it.
+        versions = any(0 < e.profile.version < later.profile.version for e in earlier)
+        stale.update(e.candidate.row for e in earlier
+                     if _changes(later.profile, e.profile, versions))
     return [s for s in scored if s.candidate.row not in stale]
 
 
-def _changes(later: Profile, earlier: Profile) -> bool:
+def _changes(later: Profile, earlier: Profile, versions: bool = False) -> bool:
     """Whether ``later`` says it changes or replaces a notice such as ``earlier``: it
     reschedules, cancels or corrects, or it is a newer version of the same document,
     both naming their versions (v1, then v2) or both being offers ("Propuesta", then
-    "Propuesta v2"). The third round of a logo, or the "versão final" of a
-    translation, is a version of the work, not of the quote that priced it."""
+    "Propuesta v2") when no earlier version is named (``versions``). The third round
+    of a logo, or the "versão final" of a translation, is a version of the work, not
+    of the quote that priced it."""
+    if later.version > 1 and versions:
+        return 0 < earlier.version < later.version
     if {"change", "replaces"} & later.head_marks:
         return True
     if not later.version:

@@ -209,7 +209,8 @@ MARKS: dict[str, tuple[str, ...]] = {
     # What says a payment did not happen. It outweighs "paid" in the same lines: in
     # Spain a "recibo" is also the direct debit ("recibo devuelto", "recibo pendiente").
     "unpaid": (
-        r"devuelt", r"devolvi", r"devolvid", r"impagad", r"rechazad", r"recusad", r"fallid",
+        r"devuelt", r"devolvi", r"devolvid", r"devolt", r"impagad", r"rechazad", r"recusad",
+        r"fallid",
         r"no pagad", r"nao pag", r"failed", r"declined", r"bounced", r"returned",
         r"overdue", r"vencid", r"em atraso", r"unpaid", r"pendiente", r"pendente",
     ),
