@@ -24,6 +24,7 @@ from triage.evidence import (
 )
 from triage.export import export_rows
 from triage.show import printable
+from triage.topics import FINAL_VERSION, is_offer, version_of
 
 PROVIDER = {"name": "Nubeclara Hosting", "addresses": ["soporte@nubeclara.example",
                                                        "avisos@nubeclara.example"],
@@ -182,6 +183,15 @@ def test_a_new_version_of_the_work_leaves_the_quote_that_priced_it() -> None:
     same = ("Proposal - v3 launch email sequence", "Three emails for the v3 launch.", 30)
     brief = ("Re: Product brief - v3 launch - delivery date", "The v3 launch emails.", 20)
     assert standing("scope_creep", same, brief) == sorted([same[0], brief[0]])
+
+
+def test_the_version_a_subject_names() -> None:
+    assert version_of("propuesta web v2 (reemplaza a la anterior)") == 2
+    assert version_of("versao final do logotipo") == FINAL_VERSION
+    assert version_of("etiquetas - version 3 (segunda ronda)") == 3
+    assert version_of("primera version para aprobacion") == 1
+    assert version_of("factura 2026-0412") == 0
+    assert is_offer("cotizacion app de pedidos") and not is_offer("entrega: catalogo 2026")
 
 
 def test_a_change_is_read_in_the_subject_not_in_passing_in_the_body() -> None:

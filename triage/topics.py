@@ -12,8 +12,10 @@ the effect a client sees ("caído", "down", "no funciona") and the cause a notic
 announces ("mantenimiento", "migração", "upgrade") are one topic.
 
 Besides topics, a few *marks* say what kind of message a notice is: marketing,
-a receipt for a paid invoice, or a change to an earlier notice (rescheduled,
-corrected, a new version), which makes the earlier one stale.
+a receipt for a paid invoice (or word that a payment failed), or a change to an
+earlier notice (rescheduled, cancelled, corrected, replaced), which makes the earlier
+one stale; ``version_of`` and ``is_offer`` read the version and the offer a subject
+names, for a new version of a proposal.
 """
 
 from __future__ import annotations
