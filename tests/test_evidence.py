@@ -109,6 +109,11 @@ def standing(category: str, *notices: tuple[str, str, int],
     return sorted(s.candidate.subject for s in score(complaint, candidates))
 
 
+def all_stand(category: str, *notices: tuple[str, str, int], **options: str) -> bool:
+    """Whether no notice makes another stale."""
+    return standing(category, *notices, **options) == sorted(s for s, _, _ in notices)
+
+
 def test_a_reminder_of_an_invoice_leaves_the_invoice_standing() -> None:
     """A reminder is no change to the invoice, even when its body names a milestone's
     "versión final" or its subject warns the service "will be canceled"."""
@@ -118,8 +123,7 @@ def test_a_reminder_of_an_invoice_leaves_the_invoice_standing() -> None:
                 "versión final) venció el 15 de mayo.", 4)
     warning = ("Final notice: your subscription will be canceled on May 25",
                "Invoice F-0034 is still unpaid.", 2)
-    assert standing("payment_excuse", invoice, reminder, warning) == sorted(
-        s for s, _, _ in (invoice, reminder, warning))
+    assert all_stand("payment_excuse", invoice, reminder, warning)
 
 
 def test_a_returned_direct_debit_is_no_receipt() -> None:
@@ -130,8 +134,7 @@ def test_a_returned_direct_debit_is_no_receipt() -> None:
                 "de la factura VN-5531.", 10)
     pending = ("Aviso de suspensión", "La factura VN-5531, cuyo recibo fue devuelto, sigue "
                "pendiente.", 5)
-    assert standing("payment_excuse", invoice, returned, pending) == sorted(
-        s for s, _, _ in (invoice, returned, pending))
+    assert all_stand("payment_excuse", invoice, returned, pending)
     galician = ("Recibo devolto - factura VN-5531", "O banco devolveu o recibo.", 10)
     assert invoice[0] in standing("payment_excuse", invoice, galician)
     paid = ("Pago recibido · VN-5531", "Hemos recibido su pago de la factura VN-5531.", 3)
@@ -143,8 +146,7 @@ def test_a_receipt_leaves_standing_the_quote_that_named_its_invoice() -> None:
              "cambios. El anticipo se factura en la factura FV-0371.", 40)
     receipt = ("Pago recibido - Factura FV-0371", "Hemos recibido su pago de la factura "
                "FV-0371.", 30)
-    assert standing("scope_creep", quote, receipt, sender="estudio@nubeclara.example") == sorted(
-        [quote[0], receipt[0]])
+    assert all_stand("scope_creep", quote, receipt, sender="estudio@nubeclara.example")
 
 
 def test_a_receipt_leaves_standing_the_renewal_that_set_out_the_plan() -> None:
@@ -152,7 +154,7 @@ def test_a_receipt_leaves_standing_the_renewal_that_set_out_the_plan() -> None:
                "remote support 9-5 on weekdays; moves and weekend work are not included. "
                "Invoice FIT-014 is attached.", 90)
     receipt = ("Payment received - FIT-014", "Thank you for your payment of FIT-014.", 80)
-    assert standing("scope_creep", renewal, receipt) == sorted([renewal[0], receipt[0]])
+    assert all_stand("scope_creep", renewal, receipt)
 
 
 def test_a_second_version_replaces_the_first_not_the_contract_beside_it() -> None:
@@ -173,7 +175,7 @@ def test_a_new_version_of_the_work_leaves_the_quote_that_priced_it() -> None:
              "de cambios, 900 €.", 60)
     round_three = ("Etiquetas - versión 3 (segunda ronda)", "Aquí tienes la versión 3 "
                    "de las etiquetas.", 10)
-    assert standing("scope_creep", quote, round_three) == sorted([quote[0], round_three[0]])
+    assert all_stand("scope_creep", quote, round_three)
     new_quote = ("Presupuesto etiquetas - versión 2", "Diseño de tres etiquetas, 2 rondas "
                  "de cambios, 1.250 €.", 30)
     assert standing("scope_creep", quote, new_quote) == [new_quote[0]]
@@ -182,7 +184,7 @@ def test_a_new_version_of_the_work_leaves_the_quote_that_priced_it() -> None:
     assert standing("scope_creep", first, second) == [second[0]]
     same = ("Proposal - v3 launch email sequence", "Three emails for the v3 launch.", 30)
     brief = ("Re: Product brief - v3 launch - delivery date", "The v3 launch emails.", 20)
-    assert standing("scope_creep", same, brief) == sorted([same[0], brief[0]])
+    assert all_stand("scope_creep", same, brief)
 
 
 def test_the_version_a_subject_names() -> None:
@@ -201,8 +203,7 @@ def test_a_change_is_read_in_the_subject_not_in_passing_in_the_body() -> None:
                "your order form needs changes first.", 30)
     reply = ("Re: PHP 8.2 upgrade on March 3 - action needed", "The upgrade can't be "
              "postponed, so please send the form's access before then.", 10)
-    assert standing("accusation", upgrade, reply, sender="ops@nubeclara.example") == sorted(
-        [upgrade[0], reply[0]])
+    assert all_stand("accusation", upgrade, reply, sender="ops@nubeclara.example")
     moved = ("RESCHEDULED: PHP 8.2 upgrade moved to March 10", "The PHP 8.2 upgrade moves "
              "to March 10; your order form still needs changes.", 5)
     assert upgrade[0] not in standing("accusation", upgrade, moved,
