@@ -448,9 +448,8 @@ def _tie(best: Scored, item: Scored) -> str | None:
     """Why ``item`` is of ``best``'s matter: in its thread, naming its reference, or
     naming the same day (the reminder the evening before the night the announcement
     named); None when it is not."""
-    if best.candidate.thread_id and item.candidate.thread_id == best.candidate.thread_id:
-        return "part of the same matter as the best match"
-    if _codes_relation(best.profile.codes, item.profile.codes) > 0:
+    if (best.candidate.thread_id and item.candidate.thread_id == best.candidate.thread_id
+            or _codes_relation(best.profile.codes, item.profile.codes) > 0):
         return "part of the same matter as the best match"
     if best.profile.dates & item.profile.dates:
         return "names the same day as the best match"
@@ -574,6 +573,8 @@ def _drop_superseded(scored: list[Scored]) -> list[Scored]:
                          and "billing" in notice_kinds(e.profile, e.candidate.sender)
                          and not {"agreement", "scope"} & e.profile.types
                          and _codes_relation(e.profile.codes, later.profile.codes) > 0)
+        if not ({"change", "replaces"} & later.profile.head_marks or later.profile.version):
+            continue  # it changes nothing: no need to ask what it is about
         earlier = [e for e in scored if e.candidate.date < later.candidate.date
                    and e.candidate.row not in stale and _same_matter(e, later)]
         # "v2, replaces the previous one": where an earlier version is named, that
@@ -584,7 +585,7 @@ def _drop_superseded(scored: list[Scored]) -> list[Scored]:
     return [s for s in scored if s.candidate.row not in stale]
 
 
-def _changes(later: Profile, earlier: Profile, versions: bool = False) -> bool:
+def _changes(later: Profile, earlier: Profile, versions: bool) -> bool:
     """Whether ``later`` says it changes or replaces a notice such as ``earlier``: it
     reschedules, cancels or corrects, or it is a newer version of the same document,
     both naming their versions (v1, then v2) or both being offers ("Propuesta", then

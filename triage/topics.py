@@ -246,6 +246,13 @@ MARKS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# An offer, from its subject: a proposal, a quote, a contract (and, with the "scope"
+# type below, a statement of work): what a new version of the same offer replaces.
+_OFFER_WORDS = (
+    r"propuesta", r"proposta", r"proposal", r"presupuesto", r"orcamento", r"cotizac",
+    r"cotacao", r"quot(e|ation)", r"estimate", r"contrat", r"contract",
+)
+
 # What a notice is, from its subject (and sender): the kind of proof it can be.
 NOTICE_TYPES: dict[str, tuple[str, ...]] = {
     # A subject about what is included: an agreement even when it names fees
@@ -282,8 +289,7 @@ NOTICE_TYPES: dict[str, tuple[str, ...]] = {
         r"pending", r"waiting (on|for)", r"solicitud de", r"solicitacao de",
     ),
     "agreement": (
-        r"propuesta", r"proposta", r"proposal", r"presupuesto", r"orcamento", r"cotizac",
-        r"cotacao", r"quot(e|ation)", r"estimate", r"contrat", r"contract", r"condiciones",
+        *_OFFER_WORDS, r"condiciones",
         r"condicoes", r"terms\b", r"plan\b", r"plano\b",
         r"paquete", r"pacote", r"package", r"poliza", r"avenca", r"carta de compromis",
         r"engagement", r"acuerdo", r"acordo", r"agreement",
@@ -292,12 +298,7 @@ NOTICE_TYPES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# An offer, from its subject: what a new version of the same offer replaces.
-OFFERS: tuple[str, ...] = (
-    r"propuesta", r"proposta", r"proposal", r"presupuesto", r"orcamento", r"cotizac",
-    r"cotacao", r"quot(e|ation)", r"estimate", r"statement of work", r"sow\b", r"alcance",
-    r"escopo", r"scope", r"contrat", r"contract",
-)
+OFFERS: tuple[str, ...] = (*_OFFER_WORDS, *NOTICE_TYPES["scope"])
 
 # The version a subject names: "v2", "versión 3", "versão final", "first version".
 _VERSION = re.compile(
