@@ -4,9 +4,11 @@ Every candidate of every tuning scenario (stored and searched as the service doe
 with the complaint's gold category) becomes one row of the ranker's features
 (triage/proof.py) and whether the scenario's answer key names it as proof. The
 ranker, a small gradient-boosted tree ensemble, is cross-validated by scenario
-(5 folds, over 5 shufflings of the scenarios); the three bars of the citing rule
+(5 folds, over 5 shufflings of the scenarios); the four bars of the citing rule
 (evidence.cite: the likeliest candidate must reach the first, the others of its
-matter the second, any other the third) are chosen where the cross-validated F1
+matter the second, any other the third; below the first, the likeliest is still
+cited at the fourth, "together", when another of its matter reaches the second) are
+chosen where the cross-validated F1
 of precision and recall at 3 is highest among the bars that cite something in at
 most 1 in 10 of the scenarios with no proof (the project's target), and the ranker
 is then fitted on every tuning scenario. Bars whose F1 is within the spread between
@@ -59,6 +61,9 @@ FIRST_BARS = (0.5, 0.6, 0.7, 0.8, 0.9)
 NO_PROOF_CITING = 0.10
 FURTHER_BARS = (0.3, 0.4, 0.5, 0.6)
 ALONE_BARS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+# Bars below the first one for a best backed by another of its matter (the first
+# bar itself, also tried, means no such rule).
+TOGETHER_BARS = (0.4, 0.5, 0.6)
 # How many of the best bars the results list (and the best where ``alone`` is ``further``).
 LISTED = 12
 SHUFFLES = 5
@@ -133,14 +138,18 @@ def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
     return found
 
 
-def tally(found: list[Case], first: float, further: float, alone: float) -> Tally:
+Bars = tuple[float, float, float, float]  # first, further, alone, together
+
+
+def tally(found: list[Case], bars: Bars) -> Tally:
     """Precision and recall at 3 of evidence.cite at these bars, with each
     candidate's ``chance`` already set."""
+    first, further, alone, together = bars
     result = Tally()
     for case in found:
         key = {id(s): k for s, k in zip(case.scored, case.keys, strict=True)}
         cited = [key[id(s)] for s in evidence.cite(case.scored, case.category, first, further,
-                                                   alone)]
+                                                   alone, together)]
         result.add(case.scenario, cited, case.proof)
     return result
 
@@ -174,14 +183,14 @@ def main() -> None:
     args = parser.parse_args()
     counts, documents = word_counts()
     blank = proof.ProofModel(model=None, word_counts=counts, documents=documents, first=1.0,
-                             further=1.0, alone=1.0, card={})
+                             further=1.0, alone=1.0, together=1.0, card={})
     left_out = [args.hold, *args.leave_out] if args.hold else []
     found = cases(scenario_paths(TUNING, left_out), blank)
     x, y = rows(found, blank)
     case_of_row = np.repeat(np.arange(len(found)), [len(c.scored) for c in found])
 
     # Out-of-fold chances, for every shuffling of the scenarios into folds.
-    tallies: dict[tuple[float, float, float], list[Tally]] = {}
+    tallies: dict[Bars, list[Tally]] = {}
     out_of_fold = []
     for shuffle in range(SHUFFLES):
         order = np.random.RandomState(shuffle).permutation(len(found))
@@ -191,11 +200,13 @@ def main() -> None:
             chances[test] = fitted.predict_proba(x[test])[:, 1]
         set_chances(found, chances)
         out_of_fold.append(chances)
-        for bars in itertools.product(FIRST_BARS, FURTHER_BARS, ALONE_BARS):
-            if bars[1] <= min(bars[0], bars[2]):
-                tallies.setdefault(bars, []).append(tally(found, *bars))
+        for first, further, alone in itertools.product(FIRST_BARS, FURTHER_BARS, ALONE_BARS):
+            for together in (first, *TOGETHER_BARS):
+                bars = (first, further, alone, together)
+                if further <= min(together, alone) and together <= first:
+                    tallies.setdefault(bars, []).append(tally(found, bars))
 
-    def mean(bars: tuple[float, float, float], what: str) -> float:
+    def mean(bars: Bars, what: str) -> float:
         return float(np.mean([getattr(t, what) for t in tallies[bars]]))
 
     allowed = [bars for bars in tallies if mean(bars, "citing") <= NO_PROOF_CITING] or list(
@@ -214,12 +225,13 @@ def main() -> None:
              f"alone = further; "
              f"the F1 of the best varies by {spread:.3f} (standard deviation) between "
              f"shufflings, and the most precise of the bars within that of it is chosen",
-             "first  further  alone  precision@3  recall@3  F1     no-proof citing"]
+             "first  further  alone  together  precision@3  recall@3  F1     "
+             "no-proof citing"]
     ranked = sorted(allowed, key=lambda bars: -mean(bars, "f1"))
     one_bar = next((bars for bars in ranked if bars[1] == bars[2]), None)
     listed = ranked[:LISTED] + [b for b in (best, one_bar) if b is not None]
     for bars in dict.fromkeys(listed):
-        lines.append(f"{bars[0]:.2f}   {bars[1]:.2f}     {bars[2]:.2f}   "
+        lines.append(f"{bars[0]:.2f}   {bars[1]:.2f}     {bars[2]:.2f}   {bars[3]:.2f}      "
                      f"{mean(bars, 'precision'):.3f}        "
                      f"{mean(bars, 'recall'):.3f}     {mean(bars, 'f1'):.3f}  "
                      f"{mean(bars, 'citing'):.3f}"
@@ -230,7 +242,7 @@ def main() -> None:
         by_shuffle = []
         for chances in out_of_fold:
             set_chances(found, chances)
-            by_shuffle.append(tally(members, *best))
+            by_shuffle.append(tally(members, best))
         figures = [float(np.mean([getattr(t, what) for t in by_shuffle]))
                    for what in ("precision", "recall", "citing")]
         lines.append(f"  {wave:8s} {len(members):3d} scenarios  precision@3 {figures[0]:.3f}  "
@@ -242,7 +254,7 @@ def main() -> None:
         set_chances(held, fitted.predict_proba(held_x)[:, 1])
         lines += [f"held out: {args.hold}, scored by the ranker fitted on the rest with the "
                   f"chosen bars (gold category)",
-                  f"  {tally(held, *best).line()}"]
+                  f"  {tally(held, best).line()}"]
         name = re.sub(r"[^a-z0-9]+", "_", args.hold.removeprefix("tune_").removesuffix(
             ".jsonl")).strip("_")
         publish(f"evidence_hold_{name}.txt", lines)
@@ -254,10 +266,10 @@ def main() -> None:
                                     "recall": round(mean(best, "recall"), 3),
                                     "no_proof_citing": round(mean(best, "citing"), 3)}}
         model = replace(blank, model=fitted, first=best[0], further=best[1], alone=best[2],
-                        card=card)
+                        together=best[3], card=card)
         proof.save(model, proof.default_dir())
         print(f"wrote {proof.default_dir() / proof.MODEL_FILE} (bars: first {best[0]}, "
-              f"further {best[1]}, alone {best[2]})")
+              f"further {best[1]}, alone {best[2]}, together {best[3]})")
 
 
 if __name__ == "__main__":

@@ -45,8 +45,8 @@ def write_data(folder: Path, data: dict[str, object]) -> None:
 
 def test_the_shipped_ranker_loads_with_bars_in_order() -> None:
     model = proof.shipped()
-    assert 0.0 < model.further <= min(model.first, model.alone)
-    assert max(model.first, model.alone) < 1.0
+    assert 0.0 < model.further <= min(model.together, model.alone)
+    assert model.together <= model.first and max(model.first, model.alone) < 1.0
     assert model.documents > 1000 and len(model.word_counts) > 1000
 
 
@@ -59,8 +59,8 @@ def test_a_saved_ranker_loads_back_and_gives_the_same_chances(copy: Path,
     proof.save(model, again)
     loaded = proof.load(again)
     assert loaded.probabilities(rows.tolist()) == model.probabilities(rows.tolist())
-    assert (loaded.first, loaded.further, loaded.documents) == (
-        model.first, model.further, model.documents)
+    assert (loaded.first, loaded.further, loaded.alone, loaded.together, loaded.documents) == (
+        model.first, model.further, model.alone, model.together, model.documents)
     assert loaded.word_counts == model.word_counts
 
 
@@ -98,7 +98,8 @@ def test_a_damaged_data_file_is_one_clear_error(copy: Path, damage: str) -> None
 
 @pytest.mark.parametrize(("key", "value"), [
     ("first", float("nan")), ("first", 7), ("further", 0.9), ("alone", 0.05),
-    ("alone", None), ("documents", -5),
+    ("alone", None), ("together", 0.95), ("together", 0.01), ("together", "half"),
+    ("documents", -5),
     ("word_counts", {"servidor": "many"}), ("word_counts", {"servidor": 10**9})])
 def test_bars_and_word_counts_out_of_range_are_refused(copy: Path, key: str,
                                                        value: object) -> None:
@@ -107,6 +108,14 @@ def test_bars_and_word_counts_out_of_range_are_refused(copy: Path, key: str,
     write_data(copy, data)
     with pytest.raises(proof.ProofModelError, match="does not hold"):
         proof.load(copy)
+
+
+def test_a_data_file_naming_no_together_bar_cites_nothing_below_the_first(copy: Path) -> None:
+    data = read_data(copy)
+    del data["together"]
+    write_data(copy, data)
+    model = proof.load(copy)
+    assert model.together == model.first
 
 
 def test_a_changed_model_file_is_refused(copy: Path) -> None:
@@ -213,7 +222,8 @@ def profile_of(words: set[str], topics: dict[str, int] | None = None,
 
 def test_the_rankers_own_features_are_what_their_names_say() -> None:
     model = proof.ProofModel(model=None, word_counts={"servidor": 50, "correo": 10},
-                             documents=100, first=0.8, further=0.5, alone=0.6, card={})
+                             documents=100, first=0.8, further=0.5, alone=0.6, together=0.8,
+                             card={})
     own = profile_of({"servidor", "correo", "mantenimiento"})
     best, other = assessed((0.0, {"topics": 1.0}, 1.5), (0.0, {}, -0.5))
     best.profile = profile_of({"servidor", "mantenimiento", "ventana"}, {"mail": 1, "web": 1})
@@ -260,12 +270,12 @@ def test_similarities_all_zero_stay_zero_beside_the_highest() -> None:
 
 def test_a_kept_text_is_the_one_a_fresh_computation_gives() -> None:
     model = proof.ProofModel(model=None, word_counts={"servidor": 5}, documents=10,
-                             first=0.8, further=0.5, alone=0.6, card={})
+                             first=0.8, further=0.5, alone=0.6, together=0.8, card={})
     words = [frozenset({"servidor", f"palabra{k}"}) for k in range(proof._KEEP + 5)]
     for w in words:
         model.text(w)
     fresh = proof.ProofModel(model=None, word_counts={"servidor": 5}, documents=10,
-                             first=0.8, further=0.5, alone=0.6, card={})
+                             first=0.8, further=0.5, alone=0.6, together=0.8, card={})
     for w in (words[0], words[-1], words[7]):
         assert model.text(w) == fresh.text(w, keep=False)
     assert len(model._texts) <= proof._KEEP
@@ -310,6 +320,24 @@ def test_a_notice_of_another_matter_than_the_best_needs_the_alone_bar() -> None:
     assert rows(cite(items, "payment_excuse", first=0.6, further=0.4)) == [0, 1, 2]
     # The best is cited once it reaches the first bar, even below the alone bar.
     assert rows(cite(items, "payment_excuse", first=0.6, further=0.4, alone=0.95)) == [0, 1]
+
+
+def test_a_best_below_the_first_bar_is_cited_with_another_of_its_matter() -> None:
+    """The announcement and its reminder, each fairly likely, bear each other out;
+    either alone, or beside a notice of another matter, is not enough."""
+    items = assessed((0.55, {}, 1.0), (0.35, {}, 0.5), (0.5, {}, 0.4))
+    items[0].profile = replace(items[0].profile, dates=frozenset({"05-12"}))
+    items[1].profile = replace(items[1].profile, dates=frozenset({"05-12"}))
+    items[2].profile = replace(items[2].profile, dates=frozenset({"05-19"}))
+    assert rows(cite(items, "accusation", first=0.7, further=0.3, alone=0.7,
+                     together=0.5)) == [0, 1]
+    # By default there is no such bar: the first one holds.
+    assert cite(items, "accusation", first=0.7, further=0.3, alone=0.7) == []
+    # Below the together bar, the two are not enough.
+    assert cite(items, "accusation", first=0.7, further=0.3, alone=0.7, together=0.6) == []
+    # Nor is a best whose only fellow is of another matter.
+    items[1].profile = replace(items[1].profile, dates=frozenset({"05-20"}))
+    assert cite(items, "accusation", first=0.7, further=0.3, alone=0.7, together=0.5) == []
 
 
 def test_a_notice_naming_the_bests_reference_is_of_its_matter_and_no_thread_is_not() -> None:

@@ -97,6 +97,9 @@ class ProofModel:
     first: float  # the best candidate is cited at this probability or more...
     further: float  # ...and the others of its matter (up to three in all) at this or more
     alone: float  # ...and any other at this or more
+    # The best is cited at this or more, below ``first``, when another of its matter
+    # reaches ``further`` (``first`` when the data file names none).
+    together: float
     card: Mapping[str, Any]
     # What the text similarities read of a notice's words, kept for the notices
     # that come up again for the client's next complaint.
@@ -202,6 +205,7 @@ def save(model: ProofModel, folder: Path) -> None:
             sio.dump(model.model, raw, compression=zipfile.ZIP_DEFLATED)
         data = {"format": FORMAT, "sha256": sha256_of(path), "features": list(FEATURES),
                 "first": model.first, "further": model.further, "alone": model.alone,
+                "together": model.together,
                 "documents": model.documents,
                 "card": dict(model.card), "word_counts": dict(sorted(model.word_counts.items()))}
         with (open_private(folder / DATA_FILE, "wb") as raw,
@@ -228,11 +232,13 @@ def load(folder: Path) -> ProofModel:
         raise ProofModelError(f"{data_path} was made for other features than this triage "
                               f"computes; {remedy}")
     first, further, alone = data.get("first"), data.get("further"), data.get("alone")
+    together = data.get("together", first)
     documents, counts = data.get("documents"), data.get("word_counts")
     if not (_is_number(first) and _is_number(further) and _is_number(alone)
-            and 0 < further <= min(first, alone) and max(first, alone) <= 1):
-        raise ProofModelError(f"{data_path} does not hold three bars with 0 < further <= "
-                              f"first, alone <= 1; {remedy}")
+            and _is_number(together) and 0 < further <= min(first, alone, together)
+            and together <= first and max(first, alone) <= 1):
+        raise ProofModelError(f"{data_path} does not hold bars with 0 < further <= "
+                              f"together <= first <= 1 and further <= alone <= 1; {remedy}")
     if not (_is_count(documents) and documents > 0 and isinstance(counts, dict)
             and all(_is_count(n) and n <= documents for n in counts.values())):
         raise ProofModelError(f"{data_path} does not hold word counts of a corpus; {remedy}")
@@ -244,6 +250,7 @@ def load(folder: Path) -> ProofModel:
     card = data.get("card")
     return ProofModel(model=model, word_counts=counts, documents=documents,
                       first=float(first), further=float(further), alone=float(alone),
+                      together=float(together),
                       card=card if isinstance(card, dict) else {})
 
 
