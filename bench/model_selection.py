@@ -31,8 +31,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from benchlib import RESULTS  # noqa: E402
 
-from triage.classifier import Prepared, TriageClassifier, predict  # noqa: E402
+from triage.classifier import Prepared, predict  # noqa: E402
 from triage.corpus import default_corpus_files, load_examples, split  # noqa: E402
+from triage.fitting import TriageClassifier  # noqa: E402
 from triage.nlp import TextAnalyzer  # noqa: E402
 from triage.training import prepare_examples  # noqa: E402
 

@@ -202,7 +202,7 @@ def test_model_files_are_owner_only_and_load_back(umask: int, tmp_path: Path) ->
                {k: v for k, v in shipped.manifest.items() if k not in ("format", "files")})
     card = write_model_card(folder, load_model(folder).manifest)
     assert {p.name for p in folder.iterdir()} == {
-        "model.skops", "data.json.gz", "manifest.json", card.name}
+        "model.npz", "data.json.gz", "manifest.json", card.name}
     assert [mode(p) for p in folder.iterdir()] == [0o600] * 4
     assert mode(folder) == mode(folder.parent) == 0o700
 

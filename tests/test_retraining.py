@@ -174,8 +174,8 @@ def test_fit_weighted_gives_the_weight_to_the_category_model_only(
     fix = retraining.Correction(1, other.subject, own_text(other.body), "en", "accusation", 3)
     light, _ = fit_weighted(training, [fix], 1)
     heavy, _ = fit_weighted(training, [fix], 50)
-    assert (light.hostility_.coef_ == heavy.hostility_.coef_).all()
-    assert not (light.category_.coef_ == heavy.category_.coef_).all()
+    assert (light.hostility_coef == heavy.hostility_coef).all()
+    assert not (light.category_coef == heavy.category_coef).all()
 
 
 def test_a_model_no_worse_than_the_one_in_use_is_kept_and_a_much_worse_one_rejected(
@@ -319,7 +319,7 @@ def test_a_half_written_model_left_by_an_interrupted_retrain_changes_nothing(
     models = desk.config.models_dir
     stray = models / "model-interrupted"
     stray.mkdir()
-    (stray / "model.skops").write_bytes(b"PK\x03\x04 half a zip")
+    (stray / "model.npz").write_bytes(b"PK\x03\x04 half a zip")
     (models / ".current.new").symlink_to("model-interrupted")
     assert desk.in_use() == kept
     assert MessageClassifier(load_active(desk.config)).model_id == kept
@@ -336,7 +336,7 @@ def test_a_failure_while_writing_the_new_model_leaves_the_one_in_use(
     before = sorted(p.name for p in models.iterdir())
 
     def disk_full(_model: object, _tables: object, folder: Path, _meta: object) -> None:
-        (folder / "model.skops").write_bytes(b"PK\x03\x04 the start")
+        (folder / "model.npz").write_bytes(b"PK\x03\x04 the start")
         raise ModelError(f"cannot write the model to {folder}: No space left on device")
 
     monkeypatch.setattr(retraining, "save_model", disk_full)
@@ -351,8 +351,8 @@ def test_a_failure_while_writing_the_new_model_leaves_the_one_in_use(
 def test_a_damaged_model_in_use_is_an_error_not_a_fallback_and_rollback_fixes_it(
         desk: Desk) -> None:
     desk.retrain(force=True)
-    skops = desk.config.models_dir / "current" / "model.skops"
-    skops.write_bytes(skops.read_bytes()[:-10] + b"0123456789")
+    arrays = desk.config.models_dir / "current" / "model.npz"
+    arrays.write_bytes(arrays.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(ModelError, match="does not match its manifest.*triage rollback"):
         load_active(desk.config)
     failed = desk.retrain(force=True)

@@ -1,13 +1,14 @@
 """Saving and loading the trained model without running untrusted code.
 
 A model folder holds:
-  model.skops      the fitted scikit-learn objects, in skops format (no pickle);
-                   loading names every type it may build, and refuses any other;
-  data.json.gz     plain data: the cut-down lemma tables and the vectorizers'
-                   vocabularies;
+  model.npz        the fitted models' arrays (inverse document frequencies,
+                   weights, intercepts), read by NumPy with pickles refused;
+  data.json.gz     plain data: the cut-down lemma tables, the vocabularies and
+                   the models' few numbers (temperature, classes, parameters);
   manifest.json    SHA-256 of both files, the training metadata and the figures.
-A file whose hash does not match the manifest, or that asks for a type outside
-the allowed list, is refused with a clear error.
+A file whose hash does not match the manifest, or whose arrays do not fit
+together, is refused with a clear error. (The evidence ranker, a tree ensemble,
+is saved with skops: ``load_trusted`` builds only the types it names.)
 """
 
 from __future__ import annotations
@@ -17,45 +18,26 @@ import hashlib
 import json
 import logging
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
+import numpy as np
 
-from triage.classifier import TriageClassifier
+from triage.classifier import STYLE_FEATURES
 from triage.errors import TriageError
 from triage.files import open_private, write_private
+from triage.textmodel import TextModel, Vocabulary
 
 log = logging.getLogger(__name__)
 
-MODEL_FILE = "model.skops"
+MODEL_FILE = "model.npz"
 DATA_FILE = "data.json.gz"
 MANIFEST_FILE = "manifest.json"
-FORMAT = 2  # 2: the category model became a linear SVM with a temperature
-
-# Every type the saved model may contain. skops refuses to build anything else.
-TRUSTED_TYPES = [
-    "builtins.slice",
-    "numpy.dtype",
-    "numpy.float32",
-    "numpy.float64",
-    "numpy.int64",
-    "numpy.ndarray",
-    "scipy.sparse._csr.csr_matrix",
-    "scipy.sparse._dia.dia_matrix",
-    "scipy.sparse._csr.csr_array",
-    "scipy.sparse._dia.dia_array",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.linear_model._ridge.Ridge",
-    "sklearn.preprocessing._data.MaxAbsScaler",
-    "sklearn.svm._classes.LinearSVC",
-]
-
-
-_PARTS = {"params", "word", "surface", "char", "style", "category", "temperature", "hostility"}
+# 2: the category model became a linear SVM with a temperature; 3: arrays read
+# without scikit-learn in place of its objects in skops format.
+FORMAT = 3
+_ARRAYS = ("category_coef", "category_intercept", "style_scale", "hostility_coef")
 
 
 class ModelError(TriageError):
@@ -68,7 +50,7 @@ class OutdatedModel(ModelError):
 
 @dataclass(frozen=True, slots=True)
 class LoadedModel:
-    classifier: TriageClassifier
+    classifier: TextModel
     lemma_tables: dict[str, dict[str, str]]
     manifest: dict[str, Any]
     folder: Path
@@ -87,16 +69,24 @@ def model_id(manifest: dict[str, Any]) -> str:
     return str(manifest.get("files", {}).get(MODEL_FILE, "unknown"))[:12]
 
 
-def save_model(model: TriageClassifier, lemma_tables: dict[str, dict[str, str]],
+def save_model(model: TextModel, lemma_tables: dict[str, dict[str, str]],
                folder: Path, metadata: dict[str, Any]) -> dict[str, Any]:
     model_path, data_path = folder / MODEL_FILE, folder / DATA_FILE
-    parts, vocabularies = model.parts()
+    arrays = {name: getattr(model, name) for name in _ARRAYS}
+    arrays |= {f"{v.name}_idf": v.idf for v in model.vocabularies}
+    about = {"params": model.params, "concepts": model.concepts, "classes": list(model.classes),
+             "temperature": model.temperature, "style_weight": model.style_weight,
+             "hostility_intercept": model.hostility_intercept,
+             "vocabularies": [{"name": v.name, "analyzer": v.analyzer, "pattern": v.pattern,
+                               "ngrams": list(v.ngrams), "weight": v.weight}
+                              for v in model.vocabularies]}
     try:  # owner-only: a model trained on one's own mail holds words of it
         with open_private(model_path, "wb") as raw:
-            sio.dump(parts, raw, compression=zipfile.ZIP_DEFLATED)
+            np.savez_compressed(raw, **arrays)
         with (open_private(data_path, "wb") as raw,
               gzip.open(raw, "wt", encoding="utf-8", compresslevel=6) as out):
-            json.dump({"lemmas": lemma_tables, "vocabularies": vocabularies}, out,
+            json.dump({"lemmas": lemma_tables, "model": about,
+                       "vocabularies": {v.name: v.terms for v in model.vocabularies}}, out,
                       ensure_ascii=False)
     except OSError as exc:
         raise ModelError(f"cannot write the model to {folder}: {exc.strerror or exc}") from None
@@ -120,14 +110,19 @@ def load_model(folder: Path | None = None, remedy: str = "run 'triage train' to 
     for name in (MODEL_FILE, DATA_FILE):
         check_hash(folder / name, manifest.get("files", {}).get(name), "its manifest",
                    ModelError, remedy)
-    parts = _load_parts(folder / MODEL_FILE)
     data = read_json_gz(folder / DATA_FILE, ModelError, remedy)
     try:
-        classifier = TriageClassifier.from_parts(parts, data["vocabularies"])
+        with np.load(folder / MODEL_FILE, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except Exception as exc:  # noqa: BLE001 - zip, NumPy, a pickle refused: a bad file
+        raise ModelError(f"cannot read the model file {folder / MODEL_FILE}: "
+                         f"{type(exc).__name__}: {exc}; {remedy}") from None
+    try:
+        classifier = _text_model(data["model"], data["vocabularies"], arrays)
         lemma_tables = data["lemmas"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"cannot read {folder / DATA_FILE}: {type(exc).__name__}: {exc}"
-                         ) from None
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ModelError(f"the model in {folder} does not hold a triage model "
+                         f"({type(exc).__name__}: {exc}); {remedy}") from None
     log.debug("model loaded from %s in %.2f s", folder, time.perf_counter() - started)
     return LoadedModel(classifier=classifier, lemma_tables=lemma_tables, manifest=manifest,
                        folder=folder)
@@ -167,11 +162,37 @@ def _read_manifest(folder: Path, remedy: str) -> dict[str, Any]:
     return manifest
 
 
-def _load_parts(path: Path) -> dict[str, Any]:
-    parts = load_trusted(path, TRUSTED_TYPES, ModelError)
-    if not isinstance(parts, dict) or not _PARTS <= set(parts):
-        raise ModelError(f"the model file {path} does not hold a triage model")
-    return parts
+def _text_model(about: dict[str, Any], terms: dict[str, list[str]],
+                arrays: dict[str, np.ndarray]) -> TextModel:
+    """The models from the data file's numbers and terms and the model file's arrays,
+    checked to fit together (a ValueError, KeyError or TypeError when not)."""
+    vocabularies = tuple(
+        Vocabulary(name=v["name"], analyzer=v["analyzer"], pattern=v["pattern"],
+                   ngrams=(int(v["ngrams"][0]), int(v["ngrams"][1])),
+                   terms=[str(t) for t in terms[v["name"]]],
+                   idf=arrays[f"{v['name']}_idf"].astype(np.float32), weight=float(v["weight"]))
+        for v in about["vocabularies"])
+    classes = tuple(str(c) for c in about["classes"])
+    model = TextModel(
+        params=dict(about["params"]), vocabularies=vocabularies,
+        concepts=bool(about["concepts"]), classes=classes,
+        category_coef=arrays["category_coef"].astype(np.float32),
+        category_intercept=arrays["category_intercept"].astype(np.float64),
+        temperature=float(about["temperature"]),
+        style_scale=arrays["style_scale"].astype(np.float64),
+        style_weight=float(about["style_weight"]),
+        hostility_coef=arrays["hostility_coef"].astype(np.float32),
+        hostility_intercept=float(about["hostility_intercept"]))
+    width, machines = model.width, 1 if len(classes) == 2 else len(classes)
+    if not all(v.analyzer in ("word", "char_wb") and (v.analyzer == "char_wb" or v.pattern)
+               and v.idf.shape == (len(v.terms),) for v in vocabularies):
+        raise ValueError("a vocabulary and its weights do not fit together")
+    if (len(classes) < 2 or model.category_coef.shape != (machines, width)
+            or model.category_intercept.shape != (machines,)
+            or model.style_scale.shape != (len(STYLE_FEATURES),)
+            or model.hostility_coef.shape != (width + len(STYLE_FEATURES),)):
+        raise ValueError("the arrays do not fit the vocabularies")
+    return model
 
 
 def check_hash(path: Path, expected: object, where: str, error: type[TriageError],
@@ -207,6 +228,8 @@ def load_trusted(path: Path, trusted: list[str], error: type[TriageError],
                  remedy: str = "") -> Any:
     """What a skops file holds, built only from ``trusted`` types: a file asking for
     any other, or that cannot be read, is an ``error`` (ending with ``remedy``)."""
+    import skops.io as sio
+
     tail = f"; {remedy}" if remedy else ""
     try:
         untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in trusted]

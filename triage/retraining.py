@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from triage.classifier import TriageClassifier, own_text, prepare
+from triage.classifier import own_text, prepare
 from triage.config import Config
 from triage.corpus import LABELS, Example, corpus_paths, load_examples, split
 from triage.errors import TriageError
@@ -49,6 +49,7 @@ from triage.model_io import (
 )
 from triage.nlp import TextAnalyzer
 from triage.store import Store
+from triage.textmodel import TextModel
 from triage.training import evaluate_on, lemma_tables_for, library_versions
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ def read_corrections(store: Store) -> list[Correction]:
 
 def fit_weighted(training: Sequence[Example], corrections: Sequence[Correction],
                  weight: float, params: dict[str, Any] | None = None
-                 ) -> tuple[TriageClassifier, dict[str, dict[str, str]]]:
+                 ) -> tuple[TextModel, dict[str, dict[str, str]]]:
     """A model fitted on corpus examples and corrections (each weighing ``weight``
     examples in the category model), and its lemma tables, built from both."""
     own = [own_text(e.body) for e in training]
@@ -159,12 +160,14 @@ def fit_weighted(training: Sequence[Example], corrections: Sequence[Correction],
     docs = [prepare(e.subject, text, analyzer, lang=e.lang)
             for e, text in zip(training, own, strict=True)]
     docs += [prepare(c.subject, c.text, analyzer, lang=c.lang) for c in corrections]
-    model = TriageClassifier(**(params or {}))
-    model.fit(docs, [e.label for e in training] + [c.label for c in corrections],
-              [e.hostility for e in training] + [c.hostility for c in corrections],
-              sample_weight=[1.0] * len(training) + [weight] * len(corrections),
-              groups=[e.group for e in training] + [f"correction {c.id}" for c in corrections])
-    return model, tables
+    from triage.fitting import TriageClassifier
+
+    model = TriageClassifier(**(params or {})).fit(
+        docs, [e.label for e in training] + [c.label for c in corrections],
+        [e.hostility for e in training] + [c.hostility for c in corrections],
+        sample_weight=[1.0] * len(training) + [weight] * len(corrections),
+        groups=[e.group for e in training] + [f"correction {c.id}" for c in corrections])
+    return model.text_model(), tables
 
 
 def _state(store: Store) -> tuple[int, int]:
@@ -220,7 +223,7 @@ def _retrain(config: Config, store: Store, now: datetime, upto: int,
     in_use = load_active(config)  # a damaged model in use stops here, before the fitting
     try:
         model, tables = fit_weighted(training, corrections, config.corrections.weight,
-                                     in_use.classifier.get_params())
+                                     in_use.classifier.params)
     except ValueError as exc:  # e.g. a corpus of one category, or of too few words
         raise RetrainError(f"cannot fit a model on this corpus and these corrections: {exc}"
                            ) from None
@@ -250,7 +253,7 @@ def _retrain(config: Config, store: Store, now: datetime, upto: int,
         "replaced": model_id(in_use.manifest),
         "held_out_examples": len(held_out),
         "held_out": after.as_dict(),
-        "params": model.get_params(),
+        "params": model.params,
         "training_seconds": round(time.perf_counter() - started, 1),
         "versions": library_versions(),
     })
@@ -300,7 +303,7 @@ def _locked(models_dir: Path) -> Iterator[None]:
         yield
 
 
-def _write(models_dir: Path, model: TriageClassifier, tables: dict[str, dict[str, str]],
+def _write(models_dir: Path, model: TextModel, tables: dict[str, dict[str, str]],
            metadata: dict[str, Any]) -> Path:
     """Save a model in a new folder of its own and sync it to disk."""
     try:

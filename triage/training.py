@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-from triage.classifier import Prepared, TriageClassifier, own_text, predict, prepare
+from triage.classifier import Predictor, Prepared, own_text, predict, prepare
 from triage.corpus import LABELS, LANGS, Example, split
 from triage.files import write_private
 from triage.message import Classification
@@ -50,7 +50,7 @@ def prepare_examples(examples: Sequence[Example], analyzer: TextAnalyzer) -> lis
     return [prepare(e.subject, own_text(e.body), analyzer, lang=e.lang) for e in examples]
 
 
-def evaluate_on(model: TriageClassifier, analyzer: TextAnalyzer,
+def evaluate_on(model: Predictor, analyzer: TextAnalyzer,
                 examples: Sequence[Example]) -> Evaluation:
     """Predict ``examples`` with ``model`` and measure the result."""
     return measure(examples, predict(model, prepare_examples(examples, analyzer)))
@@ -109,9 +109,11 @@ def train(examples: Sequence[Example], out: Path, corpus_files: Sequence[Path],
     training, held_out = split(list(examples))
     tables = lemma_tables_for((e.lang, f"{e.subject}\n{own_text(e.body)}") for e in training)
     analyzer = TextAnalyzer(tables)
-    model = TriageClassifier(**(params or {}))
-    model.fit(prepare_examples(training, analyzer), [e.label for e in training],
-              [e.hostility for e in training], groups=[e.group for e in training])
+    from triage.fitting import TriageClassifier
+
+    model = TriageClassifier(**(params or {})).fit(
+        prepare_examples(training, analyzer), [e.label for e in training],
+        [e.hostility for e in training], groups=[e.group for e in training]).text_model()
     evaluation = evaluate_on(model, analyzer, held_out)
     manifest = save_model(model, tables, out, {
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -119,7 +121,7 @@ def train(examples: Sequence[Example], out: Path, corpus_files: Sequence[Path],
         "training_examples": len(training),
         "held_out_examples": len(held_out),
         "held_out": evaluation.as_dict(),
-        "params": model.get_params(),
+        "params": model.params,
         "training_seconds": round(time.perf_counter() - started, 1),
         "versions": library_versions(),
     })
@@ -245,8 +247,9 @@ def write_model_card(folder: Path, manifest: dict[str, Any],
         "probabilities by a softmax whose one temperature is fitted on scores from machines "
         "that had not seen the message (5 folds by group). Hostility: ridge regression, "
         "clipped to 0-3 and rounded for the level.",
-        "- Saved with skops (no pickle); loading names every allowed type and checks SHA-256 "
-        "of each file against manifest.json.",
+        "- Fitted with scikit-learn, saved as NumPy arrays (pickles refused on loading) and "
+        "plain JSON, and read without scikit-learn; loading checks the SHA-256 of each file "
+        "against manifest.json and that the arrays fit the vocabularies.",
         f"- Libraries: {versions}", f"- Trained at {manifest['trained_at']} in "
         f"{manifest['training_seconds']} s.",
         "", "## Limits",
