@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import zipfile
@@ -17,6 +18,7 @@ from triage.cli import main
 from triage.corpus import default_corpus_files, load_examples
 from triage.fitting import TriageClassifier
 from triage.model_io import (
+    DATA_FILE,
     MANIFEST_FILE,
     MODEL_FILE,
     ModelError,
@@ -41,10 +43,10 @@ def model_copy(tmp_path: Path) -> Path:
     return target
 
 
-def _rewrite_manifest_hash(folder: Path) -> None:
+def _rewrite_manifest_hash(folder: Path, name: str = MODEL_FILE) -> None:
     """What an attacker who can write the folder would also do."""
     manifest = json.loads((folder / MANIFEST_FILE).read_text())
-    manifest["files"][MODEL_FILE] = sha256_of(folder / MODEL_FILE)
+    manifest["files"][name] = sha256_of(folder / name)
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
 
 
@@ -92,6 +94,18 @@ def test_a_file_that_is_not_a_model_is_refused(model_copy: Path) -> None:
     _rewrite_manifest_hash(model_copy)
     with pytest.raises(ModelError, match="cannot read the model file|does not hold a triage "
                        "model"):
+        load_model(model_copy)
+
+
+def test_a_data_file_naming_another_token_pattern_is_refused(model_copy: Path) -> None:
+    """A pattern from the file (here one that takes exponential time) is never compiled."""
+    with gzip.open(model_copy / DATA_FILE, "rt", encoding="utf-8") as text:
+        data = json.load(text)
+    data["model"]["vocabularies"][0]["pattern"] = "(a+)+$"
+    with gzip.open(model_copy / DATA_FILE, "wt", encoding="utf-8") as text:
+        json.dump(data, text)
+    _rewrite_manifest_hash(model_copy, DATA_FILE)
+    with pytest.raises(ModelError, match="does not hold a triage model"):
         load_model(model_copy)
 
 

@@ -11,11 +11,12 @@ experiments in ``bench/model_selection.py`` change.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
@@ -24,8 +25,7 @@ from sklearn.preprocessing import MaxAbsScaler
 from sklearn.svm import LinearSVC
 
 from triage.classifier import Prepared
-from triage.corpus import LABELS
-from triage.textmodel import TextModel, Vocabulary
+from triage.textmodel import ANALYZERS, TextModel, Vocabulary, probabilities
 
 
 class TriageClassifier(BaseEstimator):  # type: ignore[misc]
@@ -53,16 +53,12 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
         The vocabularies and their IDF are fitted unweighted. ``groups`` (the corpus's
         group ids) keep variants of one situation on one side of the folds that
         calibrate the probabilities; without them the folds are by category."""
-        self.word_ = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", lowercase=False,
-                                     ngram_range=(1, 2), min_df=self.min_df, sublinear_tf=True,
-                                     dtype=np.float32)
-        self.surface_ = TfidfVectorizer(analyzer="word", token_pattern=r"(?u)\b\w+\b",
-                                        lowercase=False, ngram_range=(1, 3),
-                                        min_df=self.min_df, sublinear_tf=True,
-                                        dtype=np.float32)
-        self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams),
-                                     lowercase=False, min_df=self.min_df, sublinear_tf=True,
-                                     max_features=150_000, dtype=np.float32)
+        common = {"lowercase": False, "min_df": self.min_df, "sublinear_tf": True,
+                  "dtype": np.float32}
+        self.word_ = _vectorizer("word", (1, 2), **common)
+        self.surface_ = _vectorizer("surface", (1, 3), **common)
+        self.char_ = _vectorizer("char", tuple(self.char_ngrams), max_features=150_000,
+                                 **common)
         self.style_ = MaxAbsScaler()
         self.word_.fit(self._words(docs))
         self.surface_.fit([d.chars for d in docs])
@@ -135,10 +131,7 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
         from one pass over the features."""
         text, style = self._features(docs)
         scores = _scores(self.category_, text, self.category_.classes_)
-        proba = softmax(self.temperature_ * scores, axis=1)
-        classes = list(self.category_.classes_)
-        proba = np.column_stack([proba[:, classes.index(label)] if label in classes
-                                 else np.zeros(len(docs)) for label in LABELS])
+        proba = probabilities(scores, self.temperature_, list(self.category_.classes_))
         hostility = self.hostility_.predict(sp.hstack([text, style], format="csr"))
         return proba, np.clip(np.asarray(hostility, dtype=np.float64), 0, 3)
 
@@ -168,6 +161,12 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
             style_weight=float(self.style_weight),
             hostility_coef=np.asarray(self.hostility_.coef_, dtype=np.float32),
             hostility_intercept=float(self.hostility_.intercept_))
+
+
+def _vectorizer(name: str, ngrams: tuple[int, ...], **settings: Any) -> TfidfVectorizer:
+    analyzer, pattern = ANALYZERS[name]
+    return TfidfVectorizer(analyzer=analyzer, token_pattern=pattern, ngram_range=ngrams,
+                           **settings)
 
 
 def _machine(C: float) -> LinearSVC:

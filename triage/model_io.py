@@ -27,7 +27,7 @@ import numpy as np
 from triage.classifier import STYLE_FEATURES
 from triage.errors import TriageError
 from triage.files import open_private, write_private
-from triage.textmodel import TextModel, Vocabulary
+from triage.textmodel import ANALYZERS, TextModel, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -184,14 +184,19 @@ def _text_model(about: dict[str, Any], terms: dict[str, list[str]],
         hostility_coef=arrays["hostility_coef"].astype(np.float32),
         hostility_intercept=float(about["hostility_intercept"]))
     width, machines = model.width, 1 if len(classes) == 2 else len(classes)
-    if not all(v.analyzer in ("word", "char_wb") and (v.analyzer == "char_wb" or v.pattern)
-               and v.idf.shape == (len(v.terms),) for v in vocabularies):
+    # Only the analyzers the fitting uses: a pattern from the file is never compiled.
+    if [v.name for v in vocabularies] != list(ANALYZERS) or not all(
+            (v.analyzer, v.pattern) == ANALYZERS[v.name] and v.idf.shape == (len(v.terms),)
+            for v in vocabularies):
         raise ValueError("a vocabulary and its weights do not fit together")
     if (len(classes) < 2 or model.category_coef.shape != (machines, width)
             or model.category_intercept.shape != (machines,)
             or model.style_scale.shape != (len(STYLE_FEATURES),)
             or model.hostility_coef.shape != (width + len(STYLE_FEATURES),)):
         raise ValueError("the arrays do not fit the vocabularies")
+    if not (all(np.isfinite(arrays[name]).all() for name in arrays)
+            and (model.style_scale > 0).all()):
+        raise ValueError("the arrays hold numbers that are not finite, or a style scale of 0")
     return model
 
 

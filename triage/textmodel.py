@@ -20,8 +20,13 @@ import numpy as np
 
 from triage.corpus import LABELS
 
-# The analyzer that cuts character n-grams within words (scikit-learn's name).
+# The vocabularies, in column order, and how each cuts its text (scikit-learn's
+# analyzer and token pattern): the lemmas and concepts, the words as written, and
+# character n-grams within words. The fitting builds its vectorizers with these,
+# and a model file naming others is refused.
 CHARACTERS = "char_wb"
+ANALYZERS: dict[str, tuple[str, str | None]] = {
+    "word": ("word", r"\S+"), "surface": ("word", r"(?u)\b\w+\b"), "char": (CHARACTERS, None)}
 
 
 class Document(Protocol):
@@ -141,14 +146,16 @@ class TextModel:
             hostility[i] = (self.hostility_coef[columns].astype(np.float64) @ values
                             + self.hostility_coef[width:].astype(np.float64)
                             @ (style * self.style_weight) + self.hostility_intercept)
-        proba = softmax(self.temperature * scores)
-        known = list(self.classes)
-        proba = np.column_stack([proba[:, known.index(label)] if label in known
-                                 else np.zeros(len(docs)) for label in LABELS])
-        return proba, np.clip(hostility, 0, 3)
+        return probabilities(scores, self.temperature, self.classes), np.clip(hostility, 0, 3)
 
 
-def softmax(scores: np.ndarray) -> np.ndarray:
-    """Each row's softmax (computed from the row's highest score, so it cannot overflow)."""
-    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return np.asarray(shifted / shifted.sum(axis=1, keepdims=True))
+def probabilities(scores: np.ndarray, temperature: float, classes: Sequence[str]
+                  ) -> np.ndarray:
+    """The machines' ``scores`` (columns in the order of ``classes``) as probabilities
+    in the order of ``LABELS``: a softmax with the temperature, computed from each
+    row's highest score so it cannot overflow; 0 for a label the machines never saw."""
+    shifted = np.exp(temperature * (scores - scores.max(axis=1, keepdims=True)))
+    proba = shifted / shifted.sum(axis=1, keepdims=True)
+    known = list(classes)
+    return np.column_stack([proba[:, known.index(label)] if label in known
+                            else np.zeros(len(scores)) for label in LABELS])
