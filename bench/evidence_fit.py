@@ -20,7 +20,7 @@ the classification corpus (corpus/*.jsonl).
 The measured scenarios (en.jsonl, holdout_*.jsonl) are never read here.
 
 Run: .venv/bin/python bench/evidence_fit.py [--write] [--hold PATTERN]
-  --write  writes models/proof.skops and models/proof.json.gz (the shipped ranker)
+  --write  writes models/proof.npz and models/proof.json.gz (the shipped ranker)
            and bench/results/evidence_fit.txt
   --hold 'tune_w7*.jsonl'  fits on the other tuning files as above and scores the
            held ones, as they were scored before they joined the tuning set

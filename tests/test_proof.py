@@ -8,15 +8,12 @@ import gzip
 import json
 import math
 import shutil
-import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
-import skops.io as sio
 
 from triage import proof
 from triage.evidence import Candidate, Complaint, Profile, Scored, assess, cite, rank_all
@@ -64,18 +61,34 @@ def test_a_saved_ranker_loads_back_and_gives_the_same_chances(copy: Path,
     assert loaded.word_counts == model.word_counts
 
 
-def test_the_hash_is_checked_before_skops_reads_the_file(
-        copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+class Planted:
+    """A pickle that, if it were ever unpickled, would leave a file behind."""
+
+    def __init__(self, mark: Path) -> None:
+        self.mark = mark
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (Path.touch, (str(self.mark),))  # type: ignore[return-value]
+
+
+def plant(copy: Path, mark: Path) -> None:
+    """Replace the model file with one whose trees hold a pickle."""
+    with np.load(copy / proof.MODEL_FILE) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["value"] = np.array([Planted(mark)] * len(arrays["value"]), dtype=object)
+    np.savez(copy / proof.MODEL_FILE, **arrays)
+
+
+def test_the_hash_is_checked_before_the_model_file_is_read(
+        copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A swapped model file whose hash the data file does not record is refused
-    before skops looks inside it at all."""
-    with (copy / proof.MODEL_FILE).open("wb") as raw:
-        sio.dump({"trees": Fraction(1, 2)}, raw, compression=zipfile.ZIP_DEFLATED)
+    before NumPy looks inside it at all."""
+    plant(copy, tmp_path / "ran")
 
     def never(*args: object, **kwargs: object) -> None:
-        raise AssertionError("skops read a file whose hash did not match")
+        raise AssertionError("NumPy read a file whose hash did not match")
 
-    monkeypatch.setattr(sio, "get_untrusted_types", never)
-    monkeypatch.setattr(sio, "load", never)
+    monkeypatch.setattr(np, "load", never)
     with pytest.raises(proof.ProofModelError, match="does not match proof.json.gz"):
         proof.load(copy)
 
@@ -139,19 +152,63 @@ def test_a_ranker_made_for_other_features_is_refused(copy: Path) -> None:
         proof.load(copy)
 
 
-def test_a_model_file_asking_for_an_untrusted_type_is_refused_before_it_is_built(
-        copy: Path) -> None:
-    """A file whose hash is recorded but that holds a type outside the trusted list
-    (here a Fraction, which skops would build by calling its constructor) is refused,
-    not loaded."""
-    with (copy / proof.MODEL_FILE).open("wb") as raw:
-        sio.dump({"trees": Fraction(1, 2)}, raw, compression=zipfile.ZIP_DEFLATED)
+def test_a_model_file_holding_a_pickle_is_refused_unread(copy: Path, tmp_path: Path) -> None:
+    """A file whose hash is recorded but that holds a pickle (one that would leave a
+    file behind if it ran) is refused, not loaded."""
+    mark = tmp_path / "ran"
+    plant(copy, mark)
     data = read_data(copy)
     data["sha256"] = sha256_of(copy / proof.MODEL_FILE)
     write_data(copy, data)
-    with pytest.raises(proof.ProofModelError, match="does not trust"):
+    with pytest.raises(proof.ProofModelError, match="cannot read the model file .*allow_pickle"):
         proof.load(copy)
+    assert not mark.exists()
     assert "\n" not in str(pytest.raises(proof.ProofModelError, proof.load, copy).value)
+
+
+@pytest.mark.parametrize("damage", ["a child before its parent", "a feature out of range",
+                                    "an array missing", "no starting score"])
+def test_arrays_that_are_not_trees_over_the_features_are_refused(copy: Path,
+                                                                 damage: str) -> None:
+    """Reading a tree ends only if each node's children come after it: a file whose
+    nodes loop, or read a feature the ranker has not, is refused before any reading."""
+    with np.load(copy / proof.MODEL_FILE) as stored:
+        arrays = {name: stored[name].copy() for name in stored.files}
+    data = read_data(copy)
+    inner = int(np.flatnonzero(~arrays["leaf"])[1])
+    if damage == "a child before its parent":
+        arrays["left"][inner] = inner
+    elif damage == "a feature out of range":
+        arrays["feature"][inner] = len(proof.FEATURES)
+    elif damage == "an array missing":
+        del arrays["threshold"]
+    else:
+        del data["baseline"]
+    np.savez(copy / proof.MODEL_FILE, **arrays)
+    data["sha256"] = sha256_of(copy / proof.MODEL_FILE)
+    write_data(copy, data)
+    with pytest.raises(proof.ProofModelError, match="does not hold an evidence ranker"):
+        proof.load(copy)
+
+
+def test_the_trees_give_the_chances_scikit_learn_gives() -> None:
+    """The ranker's trees, read as arrays, give scikit-learn's chances, with missing
+    values and values on the thresholds among them."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from triage.trees import Trees
+
+    random = np.random.RandomState(0)
+    x = random.rand(600, 6)
+    y = (x[:, 0] + x[:, 1] * x[:, 2] > 0.8) ^ (random.rand(600) < 0.1)
+    x[random.rand(600, 6) < 0.05] = np.nan
+    fitted = HistGradientBoostingClassifier(max_depth=3, max_iter=60, random_state=0).fit(x, y)
+    trees = Trees.of(fitted)
+    rows = random.rand(300, 6)
+    rows[random.rand(300, 6) < 0.1] = np.nan
+    rows[:20] = trees.threshold[~trees.leaf][:20, None]  # exactly on a threshold
+    assert trees.predict_proba(rows) == pytest.approx(fitted.predict_proba(rows), abs=1e-12)
+    assert len(np.unique(np.round(trees.predict_proba(rows)[:, 1], 3))) > 20
 
 
 def assessed(*items: tuple[float, dict[str, float], float]) -> list[Scored]:

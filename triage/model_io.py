@@ -7,8 +7,7 @@ A model folder holds:
                    the models' few numbers (temperature, classes, parameters);
   manifest.json    SHA-256 of both files, the training metadata and the figures.
 A file whose hash does not match the manifest, or whose arrays do not fit
-together, is refused with a clear error. (The evidence ranker, a tree ensemble,
-is saved with skops: ``load_trusted`` builds only the types it names.)
+together, is refused with a clear error.
 """
 
 from __future__ import annotations
@@ -227,28 +226,6 @@ def read_json_gz(path: Path, error: type[TriageError], remedy: str) -> Any:
     except Exception as exc:  # noqa: BLE001 - zlib, gzip, JSON, recursion: a bad file
         raise error(f"cannot read the model file {path}: {type(exc).__name__}: {exc}; "
                     f"{remedy}") from None
-
-
-def load_trusted(path: Path, trusted: list[str], error: type[TriageError],
-                 remedy: str = "") -> Any:
-    """What a skops file holds, built only from ``trusted`` types: a file asking for
-    any other, or that cannot be read, is an ``error`` (ending with ``remedy``)."""
-    import skops.io as sio
-
-    tail = f"; {remedy}" if remedy else ""
-    try:
-        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in trusted]
-        if untrusted:
-            raise error(
-                f"the model file {path} asks for types triage does not trust "
-                f"({', '.join(sorted(untrusted)[:5])}); refusing to load it{tail}"
-            )
-        return sio.load(path, trusted=trusted)
-    except TriageError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any failure here means a bad file
-        raise error(f"cannot load the model file {path}: {type(exc).__name__}: {exc}{tail}"
-                    ) from None
 
 
 def sha256_of(path: Path) -> str:

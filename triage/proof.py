@@ -13,10 +13,11 @@ beside the highest of the complaint's candidates.
 
 It is a small gradient-boosted tree ensemble fitted on the tuning scenarios
 (corpus/evidence_scenarios/es_pt.jsonl and tune_*.jsonl) by bench/evidence_fit.py,
-which writes models/proof.skops (the trees, in skops format: loading names every
-type it may build and refuses any other) and models/proof.json.gz (plain data:
-the feature names, the three bars, the word frequencies, the file's SHA-256 and the
-figures). A changed or damaged file is refused with a clear error.
+which writes models/proof.npz (the trees as NumPy arrays, read with pickles refused
+and without scikit-learn: see trees.py) and models/proof.json.gz (plain data: the
+feature names, the bars, the word frequencies, the file's SHA-256 and the figures).
+A changed or damaged file, or trees that do not fit the features, is refused with a
+clear error.
 """
 
 from __future__ import annotations
@@ -25,25 +26,24 @@ import functools
 import gzip
 import json
 import math
-import zipfile
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+import numpy as np
+
 from triage.errors import TriageError
 from triage.files import open_private
+from triage.trees import Trees
 
 if TYPE_CHECKING:
     from triage.evidence import Profile, Scored
 
-MODEL_FILE = "proof.skops"
+MODEL_FILE = "proof.npz"
 DATA_FILE = "proof.json.gz"
-FORMAT = 1
-# The one type of the saved ranker skops does not trust by itself (it trusts the
-# estimator and NumPy's arrays); loading refuses any other.
-TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+FORMAT = 2  # 2: the trees as arrays, in place of scikit-learn's objects in skops format
 # The features evidence.py sets on each candidate (the hand-set score reads most of
 # them; "matter" and "most_about" only the ranker), in this order, then the model's own.
 HAND_FEATURES = ("age", "answered", "event_before", "linked", "marketing", "matter",
@@ -91,7 +91,7 @@ def overlap(a: Set[str], b: Set[str]) -> float:
 class ProofModel:
     """The fitted ranker and what its features need."""
 
-    model: Any  # a fitted HistGradientBoostingClassifier
+    model: Any  # Trees, or a fitted HistGradientBoostingClassifier (bench/evidence_fit.py)
     word_counts: Mapping[str, int]  # folded word -> client messages of the corpus holding it
     documents: int  # client messages the counts were taken from
     first: float  # the best candidate is cited at this probability or more...
@@ -125,18 +125,7 @@ class ProofModel:
     def probabilities(self, rows: Sequence[Sequence[float]]) -> list[float]:
         if not rows:
             return []
-        # One thread: the trees' OpenMP threads gain nothing on a round's few hundred
-        # rows, and in the service's two processes they spun against each other on
-        # two cores (a first sync of 1,000 messages took 8.3 s instead of 4.8).
-        with _openmp().limit(limits=1, user_api="openmp"):
-            return [float(p) for p in self.model.predict_proba(rows)[:, 1]]
-
-
-@functools.cache
-def _openmp() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
+        return [float(p) for p in self.model.predict_proba(rows)[:, 1]]
 
 
 def feature_rows(scored: Sequence[Scored], own: Profile, category: str,
@@ -195,15 +184,16 @@ def shipped() -> ProofModel:
 
 
 def save(model: ProofModel, folder: Path) -> None:
-    import skops.io as sio
-
     from triage.model_io import sha256_of
 
     path = folder / MODEL_FILE
+    trees = model.model if isinstance(model.model, Trees) else Trees.of(model.model)
     try:
         with open_private(path, "wb") as raw:
-            sio.dump(model.model, raw, compression=zipfile.ZIP_DEFLATED)
+            arrays: dict[str, Any] = trees.arrays()
+            np.savez_compressed(raw, **arrays)
         data = {"format": FORMAT, "sha256": sha256_of(path), "features": list(FEATURES),
+                "baseline": trees.baseline,
                 "first": model.first, "further": model.further, "alone": model.alone,
                 "together": model.together,
                 "documents": model.documents,
@@ -219,8 +209,8 @@ def save(model: ProofModel, folder: Path) -> None:
 def load(folder: Path) -> ProofModel:
     """The ranker in ``folder``: its data file read as plain JSON and checked, then
     the model file checked against the hash the data file records, and only then
-    built, from trusted types only."""
-    from triage.model_io import check_hash, load_trusted, read_json_gz
+    read, as arrays (a pickle is refused) that must make trees over the features."""
+    from triage.model_io import check_hash, read_json_gz
 
     remedy = "reinstall triage, or run bench/evidence_fit.py --write to rebuild it"
     data_path, model_path = folder / DATA_FILE, folder / MODEL_FILE
@@ -243,10 +233,20 @@ def load(folder: Path) -> ProofModel:
             and all(_is_count(n) and n <= documents for n in counts.values())):
         raise ProofModelError(f"{data_path} does not hold word counts of a corpus; {remedy}")
     check_hash(model_path, data.get("sha256"), data_path.name, ProofModelError, remedy)
-    model = load_trusted(model_path, TRUSTED_TYPES, ProofModelError, remedy)
-    if not hasattr(model, "predict_proba") or getattr(model, "n_features_in_", None) != len(
-            FEATURES):
-        raise ProofModelError(f"{model_path} does not hold an evidence ranker; {remedy}")
+    try:
+        with np.load(model_path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except Exception as exc:  # noqa: BLE001 - zip, NumPy, a pickle refused: a bad file
+        raise ProofModelError(f"cannot read the model file {model_path}: "
+                              f"{type(exc).__name__}: {exc}; {remedy}") from None
+    baseline = data.get("baseline")
+    try:
+        if not _is_number(baseline):
+            raise ValueError("no starting score")
+        model = Trees.from_arrays(baseline, arrays, len(FEATURES))
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ProofModelError(f"{model_path} does not hold an evidence ranker ({exc}); "
+                              f"{remedy}") from None
     card = data.get("card")
     return ProofModel(model=model, word_counts=counts, documents=documents,
                       first=float(first), further=float(further), alone=float(alone),

@@ -100,7 +100,7 @@ class Vocabulary:
 
 
 # Words whose character n-grams are kept (then all are forgotten at once).
-_WORDS_KEPT = 100_000
+_WORDS_KEPT = 20_000
 
 
 def _character_ngrams(word: str, low: int, high: int) -> Iterator[str]:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from triage.classifier import Predictor, Prepared, own_text, predict, prepare
 from triage.corpus import LABELS, LANGS, Example, split
@@ -57,6 +56,10 @@ def evaluate_on(model: Predictor, analyzer: TextAnalyzer,
 
 
 def measure(examples: Sequence[Example], predictions: Sequence[Classification]) -> Evaluation:
+    # Here, not at the top: the service imports this module for retraining, and
+    # reading mail needs no scikit-learn.
+    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
     truth = [e.label for e in examples]
     guess = [p.category for p in predictions]
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -154,7 +157,7 @@ def record_external(folder: Path, examples: Sequence[Example]) -> Evaluation:
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in ("scikit-learn", "spacy", "spacy-lookups-data", "lingua-language-detector",
-                 "skops", "numpy", "scipy"):
+                 "numpy", "scipy"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
