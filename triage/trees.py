@@ -11,7 +11,7 @@ of start-up). ``tests/test_proof.py`` checks the chances against scikit-learn's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,23 @@ class Trees:
     right: np.ndarray
     leaf: np.ndarray
     value: np.ndarray  # what a leaf adds to the score
+    # Each node's children with every leaf its own, and the deepest tree's depth.
+    _left: np.ndarray = field(init=False, repr=False, compare=False)
+    _right: np.ndarray = field(init=False, repr=False, compare=False)
+    _depth: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        own = np.arange(len(self.leaf))
+        leaf = np.asarray(self.leaf, dtype=bool)
+        object.__setattr__(self, "_left", np.where(leaf, own, self.left))
+        object.__setattr__(self, "_right", np.where(leaf, own, self.right))
+        depth, frontier = 0, self.roots
+        while len(frontier):  # ends: children come after their parent (from_arrays)
+            frontier = frontier[~leaf[frontier]]
+            if len(frontier):
+                depth += 1
+                frontier = np.concatenate([self.left[frontier], self.right[frontier]])
+        object.__setattr__(self, "_depth", depth)
 
     @classmethod
     def of(cls, fitted: Any) -> Trees:
@@ -59,29 +76,29 @@ class Trees:
 
     @classmethod
     def from_arrays(cls, baseline: float, arrays: dict[str, np.ndarray], width: int) -> Trees:
-        """Trees from saved arrays, checked to be trees over ``width`` features: every
-        inner node's children come after it in its own tree, so reading ends."""
-        trees = cls(float(baseline), *(np.asarray(arrays[name]) for name in ARRAYS))
-        nodes = len(trees.leaf)
-        ends = np.append(trees.roots[1:], nodes)
-        tree_of = np.searchsorted(trees.roots, np.arange(nodes), side="right") - 1
-        inner = ~trees.leaf.astype(bool)
-        number = np.arange(nodes)
-        if not (trees.roots.ndim == 1 and len(trees.roots) > 0 and trees.roots[0] == 0
-                and (np.diff(trees.roots) > 0).all() and trees.roots[-1] < nodes
-                and all(len(getattr(trees, name)) == nodes for name in ARRAYS[1:])
-                and np.isfinite(trees.value).all() and np.isfinite(trees.baseline)):
+        """Trees from saved arrays, checked to be trees over ``width`` features before
+        anything reads them: every inner node's children come after it in its own
+        tree, so reading ends."""
+        got = {name: np.asarray(arrays[name]) for name in ARRAYS}
+        roots, leaf = got["roots"], got["leaf"].astype(bool)
+        nodes = len(leaf)
+        if not (roots.ndim == 1 and len(roots) > 0 and roots[0] == 0
+                and (np.diff(roots) > 0).all() and roots[-1] < nodes
+                and all(got[name].shape == (nodes,) for name in ARRAYS[1:])
+                and np.isfinite(got["value"]).all() and np.isfinite(baseline)):
             raise ValueError("the tree arrays do not fit together")
-        for child in (trees.left, trees.right):
-            if not ((child[inner] > number[inner]) & (child[inner] < ends[tree_of][inner])).all():
+        ends = np.append(roots[1:], nodes)[np.searchsorted(roots, np.arange(nodes),
+                                                           side="right") - 1]
+        inner, number = ~leaf, np.arange(nodes)
+        for child in (got["left"], got["right"]):
+            if not ((child[inner] > number[inner]) & (child[inner] < ends[inner])).all():
                 raise ValueError("a node's child is not further on in its own tree")
-        if not ((trees.feature >= 0) & (trees.feature < width)).all():
+        if not ((got["feature"] >= 0) & (got["feature"] < width)).all():
             raise ValueError("a node reads a feature the ranker does not have")
-        return Trees(trees.baseline, trees.roots.astype(np.int64),
-                     trees.feature.astype(np.int64), trees.threshold.astype(np.float64),
-                     trees.missing_left.astype(bool), trees.left.astype(np.int64),
-                     trees.right.astype(np.int64), trees.leaf.astype(bool),
-                     trees.value.astype(np.float64))
+        return cls(float(baseline), roots.astype(np.int64), got["feature"].astype(np.int64),
+                   got["threshold"].astype(np.float64), got["missing_left"].astype(bool),
+                   got["left"].astype(np.int64), got["right"].astype(np.int64), leaf,
+                   got["value"].astype(np.float64))
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in ARRAYS}
@@ -91,15 +108,20 @@ class Trees:
         x = np.asarray(rows, dtype=np.float64)
         if x.ndim != 2:
             x = x.reshape(len(x), -1)
-        at = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
+        # Every row down every tree at once, one level a step; a leaf is its own child,
+        # so after the deepest tree's depth in steps every row is at a leaf.
+        left, right = self._left, self._right
+        at = np.broadcast_to(self.roots, (len(x), len(self.roots)))
         row = np.arange(len(x))[:, None]
-        while True:
-            inner = ~self.leaf[at]
-            if not inner.any():
-                break
+        missing = bool(np.isnan(x).any())
+        for _ in range(self._depth):
             seen = x[row, self.feature[at]]
-            left = np.where(np.isnan(seen), self.missing_left[at], seen <= self.threshold[at])
-            at = np.where(inner, np.where(left, self.left[at], self.right[at]), at)
+            go_left = seen <= self.threshold[at]
+            if missing:
+                go_left = np.where(np.isnan(seen), self.missing_left[at], go_left)
+            at = np.where(go_left, left[at], right[at])
         raw = self.baseline + self.value[at].sum(axis=1)
         chance = 1.0 / (1.0 + np.exp(-raw))
         return np.column_stack([1.0 - chance, chance])
+
+
