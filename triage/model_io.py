@@ -110,12 +110,7 @@ def load_model(folder: Path | None = None, remedy: str = "run 'triage train' to 
         check_hash(folder / name, manifest.get("files", {}).get(name), "its manifest",
                    ModelError, remedy)
     data = read_json_gz(folder / DATA_FILE, ModelError, remedy)
-    try:
-        with np.load(folder / MODEL_FILE, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-    except Exception as exc:  # noqa: BLE001 - zip, NumPy, a pickle refused: a bad file
-        raise ModelError(f"cannot read the model file {folder / MODEL_FILE}: "
-                         f"{type(exc).__name__}: {exc}; {remedy}") from None
+    arrays = read_arrays(folder / MODEL_FILE, ModelError, remedy)
     try:
         classifier = _text_model(data["model"], data["vocabularies"], arrays)
         lemma_tables = data["lemmas"]
@@ -224,6 +219,17 @@ def read_json_gz(path: Path, error: type[TriageError], remedy: str) -> Any:
     except FileNotFoundError:
         raise error(f"the model file {path} is missing; {remedy}") from None
     except Exception as exc:  # noqa: BLE001 - zlib, gzip, JSON, recursion: a bad file
+        raise error(f"cannot read the model file {path}: {type(exc).__name__}: {exc}; "
+                    f"{remedy}") from None
+
+
+def read_arrays(path: Path, error: type[TriageError], remedy: str) -> dict[str, np.ndarray]:
+    """The arrays of an .npz file, read with pickles refused; a file that cannot be
+    read, or that holds a pickle, is an ``error`` ending with ``remedy``."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {name: stored[name] for name in stored.files}
+    except Exception as exc:  # noqa: BLE001 - zip, NumPy, a pickle refused: a bad file
         raise error(f"cannot read the model file {path}: {type(exc).__name__}: {exc}; "
                     f"{remedy}") from None
 

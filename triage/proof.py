@@ -210,7 +210,7 @@ def load(folder: Path) -> ProofModel:
     """The ranker in ``folder``: its data file read as plain JSON and checked, then
     the model file checked against the hash the data file records, and only then
     read, as arrays (a pickle is refused) that must make trees over the features."""
-    from triage.model_io import check_hash, read_json_gz
+    from triage.model_io import check_hash, read_arrays, read_json_gz
 
     remedy = "reinstall triage, or run bench/evidence_fit.py --write to rebuild it"
     data_path, model_path = folder / DATA_FILE, folder / MODEL_FILE
@@ -233,12 +233,7 @@ def load(folder: Path) -> ProofModel:
             and all(_is_count(n) and n <= documents for n in counts.values())):
         raise ProofModelError(f"{data_path} does not hold word counts of a corpus; {remedy}")
     check_hash(model_path, data.get("sha256"), data_path.name, ProofModelError, remedy)
-    try:
-        with np.load(model_path, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-    except Exception as exc:  # noqa: BLE001 - zip, NumPy, a pickle refused: a bad file
-        raise ProofModelError(f"cannot read the model file {model_path}: "
-                              f"{type(exc).__name__}: {exc}; {remedy}") from None
+    arrays = read_arrays(model_path, ProofModelError, remedy)
     baseline = data.get("baseline")
     try:
         if not _is_number(baseline):

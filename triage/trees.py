@@ -30,23 +30,16 @@ class Trees:
     feature: np.ndarray  # the feature an inner node compares
     threshold: np.ndarray  # ... going left at this or less
     missing_left: np.ndarray  # ... and where a missing value (NaN) goes
-    left: np.ndarray
+    left: np.ndarray  # a node's children; a leaf is its own
     right: np.ndarray
     leaf: np.ndarray
     value: np.ndarray  # what a leaf adds to the score
-    # Each node's children with every leaf its own, and the deepest tree's depth.
-    _left: np.ndarray = field(init=False, repr=False, compare=False)
-    _right: np.ndarray = field(init=False, repr=False, compare=False)
-    _depth: int = field(init=False, repr=False, compare=False)
+    _depth: int = field(init=False, repr=False, compare=False)  # the deepest tree's
 
     def __post_init__(self) -> None:
-        own = np.arange(len(self.leaf))
-        leaf = np.asarray(self.leaf, dtype=bool)
-        object.__setattr__(self, "_left", np.where(leaf, own, self.left))
-        object.__setattr__(self, "_right", np.where(leaf, own, self.right))
         depth, frontier = 0, self.roots
         while len(frontier):  # ends: children come after their parent (from_arrays)
-            frontier = frontier[~leaf[frontier]]
+            frontier = frontier[~self.leaf[frontier]]
             if len(frontier):
                 depth += 1
                 frontier = np.concatenate([self.left[frontier], self.right[frontier]])
@@ -64,15 +57,14 @@ class Trees:
             roots.append(offset)
             leaf = nodes["is_leaf"].astype(bool)
             parts.append((np.where(leaf, 0, nodes["feature_idx"]), nodes["num_threshold"],
-                          nodes["missing_go_to_left"].astype(bool),
-                          np.where(leaf, 0, nodes["left"].astype(np.int64) + offset),
-                          np.where(leaf, 0, nodes["right"].astype(np.int64) + offset),
-                          leaf, nodes["value"]))
+                          nodes["missing_go_to_left"], nodes["left"].astype(np.int64) + offset,
+                          nodes["right"].astype(np.int64) + offset, leaf, nodes["value"]))
             offset += len(nodes)
-        columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
-        return cls(float(np.ravel(fitted._baseline_prediction)[0]), np.array(roots, np.int64),
-                   columns[0].astype(np.int64), columns[1].astype(np.float64), columns[2],
-                   columns[3], columns[4], columns[5], columns[6].astype(np.float64))
+        arrays = dict(zip(ARRAYS, [np.array(roots), *(np.concatenate(column) for column
+                                                      in zip(*parts, strict=True))],
+                          strict=True))
+        return cls.from_arrays(float(np.ravel(fitted._baseline_prediction)[0]), arrays,
+                               fitted.n_features_in_)
 
     @classmethod
     def from_arrays(cls, baseline: float, arrays: dict[str, np.ndarray], width: int) -> Trees:
@@ -95,10 +87,11 @@ class Trees:
                 raise ValueError("a node's child is not further on in its own tree")
         if not ((got["feature"] >= 0) & (got["feature"] < width)).all():
             raise ValueError("a node reads a feature the ranker does not have")
+        left, right = (np.where(leaf, number, got[side]).astype(np.int64)
+                       for side in ("left", "right"))
         return cls(float(baseline), roots.astype(np.int64), got["feature"].astype(np.int64),
                    got["threshold"].astype(np.float64), got["missing_left"].astype(bool),
-                   got["left"].astype(np.int64), got["right"].astype(np.int64), leaf,
-                   got["value"].astype(np.float64))
+                   left, right, leaf, got["value"].astype(np.float64))
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in ARRAYS}
@@ -110,7 +103,6 @@ class Trees:
             x = x.reshape(len(x), -1)
         # Every row down every tree at once, one level a step; a leaf is its own child,
         # so after the deepest tree's depth in steps every row is at a leaf.
-        left, right = self._left, self._right
         at = np.broadcast_to(self.roots, (len(x), len(self.roots)))
         row = np.arange(len(x))[:, None]
         missing = bool(np.isnan(x).any())
@@ -119,7 +111,7 @@ class Trees:
             go_left = seen <= self.threshold[at]
             if missing:
                 go_left = np.where(np.isnan(seen), self.missing_left[at], go_left)
-            at = np.where(go_left, left[at], right[at])
+            at = np.where(go_left, self.left[at], self.right[at])
         raw = self.baseline + self.value[at].sum(axis=1)
         chance = 1.0 / (1.0 + np.exp(-raw))
         return np.column_stack([1.0 - chance, chance])
