@@ -15,6 +15,7 @@ make a sync faster, never lose or change its results.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import signal
@@ -97,6 +98,11 @@ class Helper:
     def _start(self) -> Connection | None:
         if self._conn is not None:
             return self._conn
+        # What this process holds now (the model, above all) is left out of garbage
+        # collection from here on: a collection in the helper would otherwise write to
+        # every such object's header and so copy the pages it shares with this process.
+        gc.collect()
+        gc.freeze()
         context = multiprocessing.get_context("fork")
         here, there = context.Pipe()
         process = context.Process(target=_serve, args=(self._tasks, self._after_fork, here, there),
