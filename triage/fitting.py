@@ -25,6 +25,7 @@ from sklearn.preprocessing import MaxAbsScaler
 from sklearn.svm import LinearSVC
 
 from triage.classifier import Prepared
+from triage.terms import Terms
 from triage.textmodel import ANALYZERS, TextModel, Vocabulary, probabilities
 
 
@@ -147,7 +148,7 @@ class TriageClassifier(BaseEstimator):  # type: ignore[misc]
             vocabularies.append(Vocabulary(
                 name=name, analyzer=vectorizer.analyzer,
                 pattern=vectorizer.token_pattern if vectorizer.analyzer == "word" else None,
-                ngrams=tuple(vectorizer.ngram_range), terms=terms,
+                ngrams=tuple(vectorizer.ngram_range), terms=Terms(terms),
                 idf=np.asarray(vectorizer.idf_, dtype=np.float32), weight=float(weight)))
         params = self.get_params()
         params["char_ngrams"] = list(params["char_ngrams"])

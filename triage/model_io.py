@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import numpy as np
 from triage.classifier import STYLE_FEATURES
 from triage.errors import TriageError
 from triage.files import open_private, write_private
+from triage.terms import LemmaTable, Terms
 from triage.textmodel import ANALYZERS, TextModel, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class OutdatedModel(ModelError):
 @dataclass(frozen=True, slots=True)
 class LoadedModel:
     classifier: TextModel
-    lemma_tables: dict[str, dict[str, str]]
+    lemma_tables: dict[str, LemmaTable]
     manifest: dict[str, Any]
     folder: Path
 
@@ -68,7 +70,7 @@ def model_id(manifest: dict[str, Any]) -> str:
     return str(manifest.get("files", {}).get(MODEL_FILE, "unknown"))[:12]
 
 
-def save_model(model: TextModel, lemma_tables: dict[str, dict[str, str]],
+def save_model(model: TextModel, lemma_tables: Mapping[str, Mapping[str, str]],
                folder: Path, metadata: dict[str, Any]) -> dict[str, Any]:
     model_path, data_path = folder / MODEL_FILE, folder / DATA_FILE
     arrays = {name: getattr(model, name) for name in _ARRAYS}
@@ -84,8 +86,10 @@ def save_model(model: TextModel, lemma_tables: dict[str, dict[str, str]],
             np.savez_compressed(raw, **arrays)
         with (open_private(data_path, "wb") as raw,
               gzip.open(raw, "wt", encoding="utf-8", compresslevel=6) as out):
-            json.dump({"lemmas": lemma_tables, "model": about,
-                       "vocabularies": {v.name: v.terms for v in model.vocabularies}}, out,
+            json.dump({"lemmas": {lang: dict(table) for lang, table in lemma_tables.items()},
+                       "model": about,
+                       "vocabularies": {v.name: list(v.terms) for v in model.vocabularies}},
+                      out,
                       ensure_ascii=False)
     except OSError as exc:
         raise ModelError(f"cannot write the model to {folder}: {exc.strerror or exc}") from None
@@ -113,7 +117,7 @@ def load_model(folder: Path | None = None, remedy: str = "run 'triage train' to 
     arrays = read_arrays(folder / MODEL_FILE, ModelError, remedy)
     try:
         classifier = _text_model(data["model"], data["vocabularies"], arrays)
-        lemma_tables = data["lemmas"]
+        lemma_tables = {str(lang): LemmaTable(table) for lang, table in data["lemmas"].items()}
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ModelError(f"the model in {folder} does not hold a triage model "
                          f"({type(exc).__name__}: {exc}); {remedy}") from None
@@ -163,7 +167,7 @@ def _text_model(about: dict[str, Any], terms: dict[str, list[str]],
     vocabularies = tuple(
         Vocabulary(name=v["name"], analyzer=v["analyzer"], pattern=v["pattern"],
                    ngrams=(int(v["ngrams"][0]), int(v["ngrams"][1])),
-                   terms=[str(t) for t in terms[v["name"]]],
+                   terms=Terms(str(t) for t in terms[v["name"]]),
                    idf=arrays[f"{v['name']}_idf"].astype(np.float32), weight=float(v["weight"]))
         for v in about["vocabularies"])
     classes = tuple(str(c) for c in about["classes"])

@@ -13,7 +13,7 @@ import bisect
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import spacy
@@ -21,6 +21,8 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
+
+from triage.terms import LemmaTable
 
 SPACY_LANGS = {"es": "es", "pt": "pt", "en": "en", "other": "xx"}
 
@@ -49,7 +51,7 @@ _DOMAIN = r"^(?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\
 # looks near them, and text with none of them is not run through it at all.
 _MAY_HOLD_ENTITY = re.compile(r"\d+|@|[a-z0-9-]\.[a-z]{2}", re.IGNORECASE)
 _RUN = re.compile(r"\S+")
-_LEMMA_CACHE_SIZE = 50_000
+_LEMMA_CACHE_SIZE = 50_000  # words per language
 # Strings a pipeline's vocabulary may gather before it is built afresh (see tokenise).
 VOCAB_LIMIT = 50_000
 # The longest entity pattern is three tokens; a window this wide either side of a
@@ -88,29 +90,31 @@ class TextAnalyzer:
     """Tokens, lemmas and entities for the three languages; pipelines built once."""
 
     def __init__(self, lemma_tables: Mapping[str, Mapping[str, str]] | None = None) -> None:
-        self.lemma_tables = lemma_tables or {}
-        # Folded lemma per (language, lower-case word): mail repeats its words, and
+        self.lemma_tables = {lang: table if isinstance(table, LemmaTable) else LemmaTable(table)
+                             for lang, table in (lemma_tables or {}).items()}
+        # Folded lemma per lower-case word, by language: mail repeats its words, and
         # folding each token again was a fifth of the analysis time.
-        self._folded: dict[tuple[str, str], str] = {}
+        self._folded: dict[str, dict[str, str]] = {}
 
     def analyse(self, text: str, lang: str) -> Analysis:
         doc = self.tokenise(text, lang)
-        lemmas = tuple(
-            self._lemma(token.lower_, lang)
-            for token in doc
-            if not token.is_space and not token.is_punct
-        )
-        return Analysis(lemmas=lemmas, entities=tuple(find_entities(doc)))
+        words = [token.lower_ for token in doc if not token.is_space and not token.is_punct]
+        return Analysis(lemmas=tuple(self.lemmas(words, lang)),
+                        entities=tuple(find_entities(doc)))
 
-    def _lemma(self, word: str, lang: str) -> str:
-        key = (lang, word)
-        found = self._folded.get(key)
-        if found is None:
-            if len(self._folded) >= _LEMMA_CACHE_SIZE:
-                self._folded.clear()
-            table = self.lemma_tables.get(lang, {})
-            found = self._folded[key] = fold(table.get(word, word))
-        return found
+    def lemmas(self, words: Sequence[str], lang: str) -> list[str]:
+        """The folded lemma of each lower-case word (the word itself when the
+        language's table has none)."""
+        folded = self._folded.setdefault(lang, {})
+        new = [word for word in dict.fromkeys(words) if word not in folded]
+        if new:
+            if len(folded) + len(new) > _LEMMA_CACHE_SIZE:
+                folded.clear()
+                new = list(dict.fromkeys(words))
+            table = self.lemma_tables.get(lang)
+            folded.update(zip(new, map(fold, table.lemmas(new) if table is not None else new),
+                              strict=True))
+        return [folded[word] for word in words]
 
     def tokenise(self, text: str, lang: str) -> Doc:
         return tokenise(text, lang)

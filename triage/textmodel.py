@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from triage.corpus import LABELS
+from triage.terms import Terms
 
 # The vocabularies, in column order, and how each cuts its text (scikit-learn's
 # analyzer and token pattern): the lemmas and concepts, the words as written, and
@@ -54,38 +55,41 @@ class Vocabulary:
     analyzer: str  # "word" or "char_wb"
     pattern: str | None  # the token pattern of a word analyzer
     ngrams: tuple[int, int]
-    terms: list[str]
+    terms: Terms  # each term at its column
     idf: np.ndarray
     weight: float
-    index: dict[str, int] = field(init=False, repr=False, compare=False)
     # Each word's known character n-grams, as columns: words recur from message to
     # message, and cutting them again was a third of the time to read one.
     _by_word: dict[str, tuple[int, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "index", {t: i for i, t in enumerate(self.terms)})
-
     def columns(self, text: str) -> list[int]:
         """The column of every known term of ``text``, repeated as often as it occurs."""
-        index = self.index
         low, high = self.ngrams
         if self.analyzer == CHARACTERS:
+            words = text.split()
+            kept = self._by_word
+            known = {word: kept.get(word) for word in words}
+            new = [word for word, columns in known.items() if columns is None]
+            if new:
+                grams = [list(_character_ngrams(word, low, high)) for word in new]
+                places = self.terms.positions([g for cut in grams for g in cut])
+                if len(kept) + len(new) > _WORDS_KEPT:
+                    kept.clear()
+                at = 0
+                for word, cut in zip(new, grams, strict=True):
+                    kept[word] = known[word] = tuple(
+                        place for place in places[at:at + len(cut)] if place >= 0)
+                    at += len(cut)
             found: list[int] = []
-            for word in text.split():
-                known = self._by_word.get(word)
-                if known is None:
-                    known = tuple(index[g] for g in _character_ngrams(word, low, high)
-                                  if g in index)
-                    if len(self._by_word) >= _WORDS_KEPT:
-                        self._by_word.clear()
-                    self._by_word[word] = known
-                found += known
+            for word in words:
+                found += known[word]  # type: ignore[arg-type]
             return found
         tokens = re.findall(self.pattern or "", text)
-        return [index[term] for n in range(low, high + 1)
-                for start in range(len(tokens) - n + 1)
-                if (term := " ".join(tokens[start:start + n])) in index]
+        places = self.terms.positions([" ".join(tokens[start:start + n])
+                                       for n in range(low, high + 1)
+                                       for start in range(len(tokens) - n + 1)])
+        return [place for place in places if place >= 0]
 
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The columns and values of ``text``'s row: 1 + log of each known term's
