@@ -1,15 +1,18 @@
 """Evidence search time as the store's notices grow: one client's complaints are
-searched in stores that also hold 0, 10,000 and 50,000 notices to other clients.
+searched in stores that also hold 0, 10,000 and 50,000 notices to other clients,
+and then with 60, 120 and 240 notices of the client's own.
 
 The search reads only the complainant's party's notices of the proof window (an
 index on parties and dates), so its time per complaint should not change with
 the notices sent to everyone else; the evidence cited must not change either.
+Every notice of the client's own in the window is a candidate the ranker reads
+(at most 300), so that time grows with them.
 
 The client's slice: 60 notices to cliente.example over 400 days (maintenance
 announcements, payment reminders, proposals), and 300 complaints after them, each
 with the category its text is about. The other notices go to 1,000 other clients.
 
-Run: .venv/bin/python bench/evidence_growth.py [--sizes 0,10000,50000]
+Run: .venv/bin/python bench/evidence_growth.py [--sizes 0,10000,50000] [--own 60,120,240]
 Writes bench/results/evidence_growth.txt.
 """
 
@@ -94,26 +97,27 @@ def complaint(n: int, when: datetime) -> Fetched:
                    thread=thread_keys(message, owns))
 
 
-def fill(store: Store, others: int) -> None:
-    """``others`` notices to other clients over the same 400 days, then the slice."""
+def fill(store: Store, others: int, own: int = 60) -> None:
+    """``others`` notices to other clients over the same 400 days, then the slice with
+    ``own`` notices to the client."""
     step = timedelta(days=400) / max(others, 1)
     for first in range(0, others, 1000):
         batch = [notice(100_000 + n, f"admin@other{n % 1000}.example", START + step * n)
                  for n in range(first, min(first + 1000, others))]
         store.save_batch("Sent", 1, batch, last_uid=first + len(batch))
-    mine = [notice(n, f"marta{n % 5}@cliente.example", START + timedelta(days=400 * n / 60))
-            for n in range(60)]
-    store.save_batch("Notices", 1, mine, last_uid=60)
+    mine = [notice(n, f"marta{n % 5}@cliente.example", START + timedelta(days=400 * n / own))
+            for n in range(own)]
+    store.save_batch("Notices", 1, mine, last_uid=own)
     after = START + timedelta(days=380)
     store.save_batch("INBOX", 1, [complaint(n, after + timedelta(hours=2 * n))
                                   for n in range(300)], last_uid=300)
 
 
-def measure(others: int) -> tuple[float, list[list[str]]]:
+def measure(others: int, own: int = 60) -> tuple[float, list[list[str]]]:
     """Seconds per complaint of the evidence search, and what each complaint cited."""
     with tempfile.TemporaryDirectory(prefix="triage-evidence-growth-") as work, \
             Store(Path(work) / "state.db") as store:
-        fill(store, others)
+        fill(store, others, own)
         finder = EvidenceFinder()
         rows = store.evidence_due(limit=1000)
         started = time.perf_counter()
@@ -127,6 +131,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="0,10000,50000",
                         help="comma-separated counts of notices to other clients")
+    parser.add_argument("--own", default="60,120,240",
+                        help="comma-separated counts of notices to the complainant's client")
     args = parser.parse_args()
     lines = [f"evidence search time against notices to other clients ({machine()})"]
     measure(0)  # warm up: the language detector and spaCy's pipelines load on first use
@@ -138,6 +144,12 @@ def main() -> None:
         same = "the same evidence" if cited == first else "DIFFERENT evidence"
         lines.append(f"  {others:6d} notices to other clients: {seconds * 1000:.2f} ms per "
                      f"complaint (300 complaints, {sum(map(bool, cited))} citing; {same})")
+    lines.append("against notices to the complainant's own client (no other notices):")
+    for own in (int(s) for s in args.own.split(",")):
+        print(f"storing {own} notices of the client's own...", file=sys.stderr, flush=True)
+        seconds, cited = measure(0, own)
+        lines.append(f"  {own:6d} notices of its own in 400 days: {seconds * 1000:.2f} ms per "
+                     f"complaint ({sum(map(bool, cited))} of 300 citing)")
     publish("evidence_growth.txt", lines)
 
 

@@ -101,6 +101,12 @@ class Trees:
         x = np.asarray(rows, dtype=np.float64)
         if x.ndim != 2:
             x = x.reshape(len(x), -1)
+        raw = np.concatenate([self._scores(x[start:start + _ROWS_AT_ONCE])
+                              for start in range(0, len(x), _ROWS_AT_ONCE)] or [np.empty(0)])
+        chance = 1.0 / (1.0 + np.exp(-raw))
+        return np.column_stack([1.0 - chance, chance])
+
+    def _scores(self, x: np.ndarray) -> np.ndarray:
         # Every row down every tree at once, one level a step; a leaf is its own child,
         # so after the deepest tree's depth in steps every row is at a leaf.
         at = np.broadcast_to(self.roots, (len(x), len(self.roots)))
@@ -112,8 +118,10 @@ class Trees:
             if missing:
                 go_left = np.where(np.isnan(seen), self.missing_left[at], go_left)
             at = np.where(go_left, self.left[at], self.right[at])
-        raw = self.baseline + self.value[at].sum(axis=1)
-        chance = 1.0 / (1.0 + np.exp(-raw))
-        return np.column_stack([1.0 - chance, chance])
+        return self.baseline + self.value[at].sum(axis=1)
 
 
+# Rows read at a time. Each step holds a few arrays of rows x trees: for a round of a
+# first sync's evidence search (30,000 candidates and more) at once they took 100 MB,
+# and out of the processor's cache, four times as long as in blocks of this size.
+_ROWS_AT_ONCE = 256
