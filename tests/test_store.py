@@ -224,9 +224,15 @@ def test_a_store_of_schema_7_keeps_its_notices_findable_after_the_upgrade(
     path = tmp_path / "old.db"
     notice = message(1, sender=Address("Ana", "ana@agency.example"),
                      to=(Address("", "cliente@client.example"),), bcc=())
+    complaint = message(2, sender=Address("", "cliente@client.example"),
+                        to=(Address("Ana", "ana@agency.example"),), bcc=(),
+                        date=datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
     with Store(path) as new:
         new.save_batch("Sent", 1, [Fetched(uid=1, message=notice, kind=Kind.PROVIDER,
                                            thread=thread_keys(notice, _agency))], last_uid=1)
+        new.save_batch("INBOX", 1, [Fetched(uid=1, message=complaint, kind=Kind.CLIENT,
+                                            thread=thread_keys(complaint, _agency))],
+                       last_uid=1)
     # Back to what schema 7 had: party rows without a kind and a date.
     with sqlite3.connect(path) as db:
         db.executescript("""DROP INDEX parties_window;
@@ -240,6 +246,11 @@ def test_a_store_of_schema_7_keeps_its_notices_findable_after_the_upgrade(
         found = store.proof_candidates("client.example", "cliente@client.example",
                                        datetime(2026, 12, 1, tzinfo=UTC))
         assert [m for _, m, _ in found] == [notice.message_id]
+        differ = store.db.execute(
+            """SELECT count(*) FROM parties p JOIN messages m ON m.id = p.message
+               WHERE p.kind != m.kind OR p.date != m.date""").fetchone()[0]
+        kinds = {r[0] for r in store.db.execute("SELECT kind FROM parties")}
+        assert differ == 0 and kinds == {"provider", "client"}
 
 
 def _agency(address: str) -> bool:

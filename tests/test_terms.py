@@ -23,6 +23,25 @@ def test_the_terms_come_back_in_order_as_they_went_in() -> None:
     assert [terms[i] for i in range(4)] == words
 
 
+def test_no_terms_give_nothing_back_and_a_position_outside_is_an_error() -> None:
+    assert list(Terms([])) == [] and len(Terms([])) == 0
+    assert dict(LemmaTable({})) == {}
+    with pytest.raises(IndexError):
+        Terms(["a"])[-1]
+    with pytest.raises(IndexError):
+        Terms(["a"])[1]
+
+
+def test_terms_and_lemma_tables_are_rebuilt_from_their_text_when_pickled() -> None:
+    """The hashes are this process's; another process rebuilds them (its hash differs)."""
+    import pickle
+
+    terms = pickle.loads(pickle.dumps(Terms(["uno", "dos"])))
+    assert terms.positions(["dos", "tres", "uno"]) == [1, -1, 0]
+    table = pickle.loads(pickle.dumps(LemmaTable({"fui": "ir"})))
+    assert table.lemmas(["fui", "voy"]) == ["ir", "voy"]
+
+
 def test_a_term_twice_or_with_a_line_break_is_refused() -> None:
     with pytest.raises(ValueError, match="twice"):
         Terms(["a", "b", "a"])

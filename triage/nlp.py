@@ -51,7 +51,7 @@ _DOMAIN = r"^(?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\
 # looks near them, and text with none of them is not run through it at all.
 _MAY_HOLD_ENTITY = re.compile(r"\d+|@|[a-z0-9-]\.[a-z]{2}", re.IGNORECASE)
 _RUN = re.compile(r"\S+")
-_LEMMA_CACHE_SIZE = 50_000  # words per language
+_LEMMA_CACHE_SIZE = 50_000  # words, all languages together
 # Strings a pipeline's vocabulary may gather before it is built afresh (see tokenise).
 VOCAB_LIMIT = 50_000
 # The longest entity pattern is three tokens; a window this wide either side of a
@@ -108,8 +108,9 @@ class TextAnalyzer:
         folded = self._folded.setdefault(lang, {})
         new = [word for word in dict.fromkeys(words) if word not in folded]
         if new:
-            if len(folded) + len(new) > _LEMMA_CACHE_SIZE:
-                folded.clear()
+            if sum(map(len, self._folded.values())) + len(new) > _LEMMA_CACHE_SIZE:
+                self._folded.clear()
+                folded = self._folded[lang] = {}
                 new = list(dict.fromkeys(words))
             table = self.lemma_tables.get(lang)
             folded.update(zip(new, map(fold, table.lemmas(new) if table is not None else new),

@@ -10,9 +10,17 @@ size. Terms that share a hash with each other are told apart by their text.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+
+from triage.errors import TriageError
+
+if sys.hash_info.width < 64:  # the odds above are those of a 64-bit hash
+    raise TriageError("triage needs a 64-bit Python (this one's string hash has "
+                      f"{sys.hash_info.width} bits)")
 
 _SEPARATOR = "\n"
 _PAST_THE_END = np.iinfo(np.int64).max
@@ -55,11 +63,17 @@ class Terms:
         return len(self._starts) - 1
 
     def __getitem__(self, position: int) -> str:
+        if not 0 <= position < len(self):
+            raise IndexError(position)
         start, end = self._starts[position], self._starts[position + 1] - 1
         return self._text[start:end]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._text.split(_SEPARATOR)[:-1])
+        return iter(self._text.split(_SEPARATOR)[:-1] if len(self) else ())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The hashes are this process's: another one (not forked from it) has its own.
+        return type(self), (list(self),)
 
     def positions(self, words: Sequence[str]) -> list[int]:
         """The position of each of ``words``, or -1 for a word that is not a term."""
@@ -96,7 +110,7 @@ class LemmaTable(Mapping[str, str]):
         position = self._forms.position(form)
         if position < 0:
             raise KeyError(form)
-        return self._lemmas[int(self._lemma_of[position])]
+        return self._lemma_at(position)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._forms)
@@ -104,7 +118,13 @@ class LemmaTable(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._forms)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (dict(self),)
+
     def lemmas(self, forms: Sequence[str]) -> list[str]:
         """The lemma of each of ``forms``; a form the table lacks is its own lemma."""
-        return [form if position < 0 else self._lemmas[int(self._lemma_of[position])]
+        return [form if position < 0 else self._lemma_at(position)
                 for form, position in zip(forms, self._forms.positions(forms), strict=True)]
+
+    def _lemma_at(self, position: int) -> str:
+        return self._lemmas[int(self._lemma_of[position])]

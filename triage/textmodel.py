@@ -69,8 +69,8 @@ class Vocabulary:
         if self.analyzer == CHARACTERS:
             words = text.split()
             kept = self._by_word
-            known = {word: kept.get(word) for word in words}
-            new = [word for word, columns in known.items() if columns is None]
+            known = {word: kept[word] for word in words if word in kept}
+            new = [word for word in dict.fromkeys(words) if word not in known]
             if new:
                 grams = [list(_character_ngrams(word, low, high)) for word in new]
                 places = self.terms.positions([g for cut in grams for g in cut])
@@ -83,7 +83,7 @@ class Vocabulary:
                     at += len(cut)
             found: list[int] = []
             for word in words:
-                found += known[word]  # type: ignore[arg-type]
+                found += known[word]
             return found
         tokens = re.findall(self.pattern or "", text)
         places = self.terms.positions([" ".join(tokens[start:start + n])

@@ -118,7 +118,8 @@ class Trees:
             if missing:
                 go_left = np.where(np.isnan(seen), self.missing_left[at], go_left)
             at = np.where(go_left, self.left[at], self.right[at])
-        return self.baseline + self.value[at].sum(axis=1)
+        scores: np.ndarray = self.baseline + self.value[at].sum(axis=1)
+        return scores
 
 
 # Rows read at a time. Each step holds a few arrays of rows x trees: for a round of a

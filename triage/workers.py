@@ -79,6 +79,7 @@ class Helper:
 
     def close(self) -> None:
         """End the helper: it stops when its end of the pipe closes."""
+        gc.unfreeze()  # what was frozen for the fork can be collected again
         if self._conn is not None:
             self._conn.close()
             self._conn = None
