@@ -57,8 +57,8 @@ class _ByLength(Terms):
 
 
 def test_terms_that_share_a_hash_are_told_apart_by_their_text() -> None:
-    terms = _ByLength(["ab", "cd", "e", "xyz"])
-    assert terms.positions(["cd", "ab", "zz", "e"]) == [1, 0, -1, 2]
+    terms = _ByLength(["ab", "cd", "e", "xyz", "gh"])
+    assert terms.positions(["cd", "ab", "zz", "e", "gh"]) == [1, 0, -1, 2, 4]
 
 
 def test_a_lemma_table_gives_each_forms_lemma_and_the_form_itself_when_it_has_none() -> None:

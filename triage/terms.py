@@ -47,17 +47,15 @@ class Terms:
         np.cumsum(lengths + 1, out=self._starts[1:])
         hashes = np.fromiter(map(self._hash, items), dtype=np.int64, count=len(items))
         order = np.argsort(hashes, kind="stable")
-        # One more place past the end, which no word finds: a search always lands
-        # on a place that can be compared.
-        self._hashes = np.append(hashes[order], _PAST_THE_END)
-        self._order = np.append(order, -1).astype(np.int32)
-        same = np.flatnonzero(self._hashes[1:] == self._hashes[:-1])
+        ordered = hashes[order]
         self._shared: dict[int, list[int]] = {}
-        for at in same.tolist():
-            for place in (int(self._order[at]), int(self._order[at + 1])):
-                positions = self._shared.setdefault(int(self._hashes[at]), [])
-                if place not in positions:
-                    positions.append(place)
+        for at in np.flatnonzero(ordered[1:] == ordered[:-1]).tolist():
+            positions = self._shared.setdefault(int(ordered[at]), [])
+            positions += [int(p) for p in order[at:at + 2] if int(p) not in positions]
+        # One more place past the end, where a search for a word no term has may land:
+        # its position is -1, not found.
+        self._hashes = np.append(ordered, _PAST_THE_END)
+        self._order = np.append(order, -1).astype(np.int32)
 
     def __len__(self) -> int:
         return len(self._starts) - 1
