@@ -10,7 +10,9 @@ The mailbox: an INBOX of client mail whose texts are the labelled corpus's (thre
 languages, the categories' mix), in every format the test factory makes (plain, HTML,
 multipart, quoted replies, signatures, charsets), and a Sent folder of the provider's
 notices (maintenance announcements, payment reminders, proposals) to the same
-clients, one for every nine client messages. The triage run is a fresh process, so its
+clients, one for every nine client messages. Mail is 37 minutes apart from January
+2023, or from earlier so that no mailbox runs past June 2026: a first sync of old mail
+plans no reply drafts, whatever its size. The triage run is a fresh process, so its
 time includes start-up (imports and the model). Its memory is given as the main
 process's own maximum resident set size, and as the peaks of the summed RSS and PSS
 of it and its helper process ([service] processes = 2, the default on two cores),
@@ -55,6 +57,9 @@ timezone = "Europe/Madrid"
 
 BATCH = 200  # what triage fetches at a time, for a like-for-like bare read
 START = datetime(2023, 1, 2, 8, 0, tzinfo=UTC)
+# The newest mail of any mailbox is older than this: a first sync of years of mail
+# plans no reply drafts (older than [drafts] max_age_days), whatever the size.
+END = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 NOTICES = {
     "es": [("Mantenimiento programado el sábado {d}",
             "Hola:\n\nEl sábado {d} de 22:00 a 02:00 haremos el mantenimiento del servidor "
@@ -105,14 +110,16 @@ def mailbox(size: int) -> tuple[list[Mail], list[Mail]]:
     notices = size // 10
     clients = size - notices
     step = timedelta(minutes=37)
-    inbox = [(render(mail), mail.date or START) for _, mail, _ in
-             varied_emails(clients, seed=13, texts=corpus_texts(), start=START, step=step)]
+    # Up to about 54,000 messages they start on START; a larger mailbox starts earlier.
+    start = min(START, END - step * clients)
+    inbox = [(render(mail), mail.date or start) for _, mail, _ in
+             varied_emails(clients, seed=13, texts=corpus_texts(), start=start, step=step)]
     rng = random.Random(5)
     sent = []
     for n in range(notices):
         lang = ("es", "pt", "en")[n % 3]
         subject, body = rng.choice(NOTICES[lang])
-        when = START + step * n * 9
+        when = start + step * n * 9
         day = (when + timedelta(days=5)).strftime("%d/%m")
         mail = EmailMessage()
         mail["From"] = "Ana Ruiz <ana@agency.example>"
