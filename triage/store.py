@@ -661,7 +661,7 @@ class Store:
         address) in the PROOF_WINDOW before ``before``, newest first: row id,
         Message-ID, and whether it went to ``address`` itself. Read their contents
         with ``provider_messages`` (the evidence search keeps those it has read).
-        The parties index gives them newest first (party, kind, date), so SQLite
+        The parties index gives them newest first (party, kind, date DESC), so SQLite
         walks only the window's stretch of it; CROSS JOIN keeps it from starting
         with the messages instead."""
         rows = self.db.execute(

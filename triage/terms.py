@@ -37,11 +37,9 @@ class Terms:
 
     def __init__(self, terms: Iterable[str]) -> None:
         items = list(terms)
-        if any(_SEPARATOR in term for term in items):
-            raise ValueError("a term holds a line break")
-        if len(set(items)) != len(items):
-            raise ValueError("a term is there twice")
         self._text = _SEPARATOR.join(items) + _SEPARATOR
+        if self._text.count(_SEPARATOR) != len(items) + (not items):
+            raise ValueError("a term holds a line break")
         lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
         self._starts = np.zeros(len(items) + 1, dtype=np.int64)
         np.cumsum(lengths + 1, out=self._starts[1:])
@@ -52,6 +50,10 @@ class Terms:
         for at in np.flatnonzero(ordered[1:] == ordered[:-1]).tolist():
             positions = self._shared.setdefault(int(ordered[at]), [])
             positions += [int(p) for p in order[at:at + 2] if int(p) not in positions]
+        # A term there twice has one hash twice: only those need their text compared.
+        for positions in self._shared.values():
+            if len({self[p] for p in positions}) != len(positions):
+                raise ValueError("a term is there twice")
         # One more place past the end, where a search for a word no term has may land:
         # its position is -1, not found.
         self._hashes = np.append(ordered, _PAST_THE_END)
