@@ -322,6 +322,32 @@ def test_the_providers_own_answer_is_cited_against_an_accusation_not_a_genuine_f
                  complaint=complaint) == ["n1"]
 
 
+def test_a_corrected_category_is_what_the_search_looks_for(tmp_path: Path) -> None:
+    """The model read a genuine fault; the provider moves it to accusation. The search
+    runs again for the corrected category, and back again when it is undone."""
+    answer = notice("n1", "2026-03-13T11:00:00+01:00", ["marta@clinicasol.example"],
+                    subject="Re: Formulario de citas sin enviar [INC-2207]", folder="Sent",
+                    sender="Soporte Nubeclara <soporte@nubeclara.example>",
+                    body="Hola Marta:\n\nLo hemos reproducido: el fallo del formulario de "
+                         "citas es nuestro, vino con la actualización del martes. Lo "
+                         "corregimos hoy y te escribimos por la tarde.\n\nSoporte")
+    complaint = {"key": "c", "folder": "INBOX", "from": CLIENT,
+                 "to": ["soporte@nubeclara.example"], "date": "2026-03-16T09:00:00+01:00",
+                 "subject": "Re: Formulario de citas sin enviar [INC-2207]", "in_reply_to": "n1",
+                 "body": "El formulario de citas sigue sin enviar nada. Dijisteis que lo "
+                         "corregíais el viernes y seguimos igual.\n\nMarta"}
+    stored = store_scenario(scenario(answer, category="genuine_fault", complaint=complaint),
+                            tmp_path)
+    try:
+        assert cited_keys(stored) == []
+        now = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)
+        for label, expected in (("accusation", ["n1"]), ("genuine_fault", [])):
+            assert stored.store.record_correction(stored.ids["c"], label, "folder:test", now)
+            assert cited_keys(stored) == expected
+    finally:
+        stored.store.close()
+
+
 def test_a_message_classified_other_gets_no_search(tmp_path: Path) -> None:
     maintenance = notice("n1", "2026-03-04T17:30:00+01:00", ["marta@clinicasol.example"])
     assert cited(tmp_path, maintenance, category="other") == []

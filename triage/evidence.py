@@ -720,10 +720,16 @@ class EvidenceFinder:
         record = store.complaint(row_id)
         if record is None:
             return None
-        return record["category"], Complaint(
+        category = record["category"]
+        probabilities = json.loads(record["probabilities"])
+        if category in CATEGORIES and category_of(probabilities) != category:
+            # Corrected by the provider: the proof looked for is the corrected
+            # category's, not the model's.
+            probabilities = {category: 1.0}
+        return category, Complaint(
             message_id=record["message_id"], date=datetime.fromisoformat(record["date"]),
             subject=record["subject"], body=record["body"], sender=record["sender"] or "",
-            thread_id=record["thread_id"], probabilities=json.loads(record["probabilities"]),
+            thread_id=record["thread_id"], probabilities=probabilities,
             in_reply_to=record["in_reply_to"], language=record["language"])
 
     def candidates(self, store: Store, complaint: Complaint) -> list[Candidate]:
