@@ -300,44 +300,37 @@ def test_a_genuine_fault_does_not_cite_a_loosely_related_notice(tmp_path: Path) 
     assert cited(tmp_path, newsletter, invoice, category="genuine_fault") == []
 
 
+# The provider's answer in a thread ("it's on our side") and the client's reply to it.
+OWN_ANSWER = notice("n1", "2026-03-13T11:00:00+01:00", ["marta@clinicasol.example"],
+                    subject="Re: Formulario de citas sin enviar [INC-2207]", folder="Sent",
+                    sender="Soporte Nubeclara <soporte@nubeclara.example>",
+                    body="Hola Marta:\n\nLo hemos reproducido: el fallo del formulario de "
+                         "citas es nuestro, vino con la actualización del martes. Lo "
+                         "corregimos hoy y te escribimos por la tarde.\n\nSoporte")
+REPLY_TO_ANSWER = {
+    "key": "c", "folder": "INBOX", "from": CLIENT, "to": ["soporte@nubeclara.example"],
+    "date": "2026-03-16T09:00:00+01:00", "in_reply_to": "n1",
+    "subject": "Re: Formulario de citas sin enviar [INC-2207]",
+    "body": "El formulario de citas sigue sin enviar nada. Dijisteis que lo corregíais el "
+            "viernes y seguimos igual.\n\nMarta"}
+
+
 def test_the_providers_own_answer_is_cited_against_an_accusation_not_a_genuine_fault(
         tmp_path: Path) -> None:
     """The client writes back to the provider's reply in the thread. Against "you said it
     was fixed" that reply is the proof; after "it is on our side", a fault still there is
     the provider's, and its own answer proves nothing against it."""
-    answer = notice("n1", "2026-03-13T11:00:00+01:00", ["marta@clinicasol.example"],
-                    subject="Re: Formulario de citas sin enviar [INC-2207]", folder="Sent",
-                    sender="Soporte Nubeclara <soporte@nubeclara.example>",
-                    body="Hola Marta:\n\nLo hemos reproducido: el fallo del formulario de "
-                         "citas es nuestro, vino con la actualización del martes. Lo "
-                         "corregimos hoy y te escribimos por la tarde.\n\nSoporte")
-    complaint = {"key": "c", "folder": "INBOX", "from": CLIENT,
-                 "to": ["soporte@nubeclara.example"], "date": "2026-03-16T09:00:00+01:00",
-                 "subject": "Re: Formulario de citas sin enviar [INC-2207]", "in_reply_to": "n1",
-                 "body": "El formulario de citas sigue sin enviar nada. Dijisteis que lo "
-                         "corregíais el viernes y seguimos igual.\n\nMarta"}
-    assert cited(tmp_path / "fault", answer, category="genuine_fault",
-                 complaint=complaint) == []
-    assert cited(tmp_path / "accusation", answer, category="accusation",
-                 complaint=complaint) == ["n1"]
+    assert cited(tmp_path / "fault", OWN_ANSWER, category="genuine_fault",
+                 complaint=REPLY_TO_ANSWER) == []
+    assert cited(tmp_path / "accusation", OWN_ANSWER, category="accusation",
+                 complaint=REPLY_TO_ANSWER) == ["n1"]
 
 
 def test_a_corrected_category_is_what_the_search_looks_for(tmp_path: Path) -> None:
     """The model read a genuine fault; the provider moves it to accusation. The search
     runs again for the corrected category, and back again when it is undone."""
-    answer = notice("n1", "2026-03-13T11:00:00+01:00", ["marta@clinicasol.example"],
-                    subject="Re: Formulario de citas sin enviar [INC-2207]", folder="Sent",
-                    sender="Soporte Nubeclara <soporte@nubeclara.example>",
-                    body="Hola Marta:\n\nLo hemos reproducido: el fallo del formulario de "
-                         "citas es nuestro, vino con la actualización del martes. Lo "
-                         "corregimos hoy y te escribimos por la tarde.\n\nSoporte")
-    complaint = {"key": "c", "folder": "INBOX", "from": CLIENT,
-                 "to": ["soporte@nubeclara.example"], "date": "2026-03-16T09:00:00+01:00",
-                 "subject": "Re: Formulario de citas sin enviar [INC-2207]", "in_reply_to": "n1",
-                 "body": "El formulario de citas sigue sin enviar nada. Dijisteis que lo "
-                         "corregíais el viernes y seguimos igual.\n\nMarta"}
-    stored = store_scenario(scenario(answer, category="genuine_fault", complaint=complaint),
-                            tmp_path)
+    stored = store_scenario(scenario(OWN_ANSWER, category="genuine_fault",
+                                     complaint=REPLY_TO_ANSWER), tmp_path)
     try:
         assert cited_keys(stored) == []
         now = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)
