@@ -132,7 +132,8 @@ KNOWN = {
     "m17": "the model reads this reply to the maintenance notice ('nobody told us') as a "
            "genuine fault: the outage it describes is real, the notice is only quoted",
     "m20": "the model reads the furious follow-up (threats, no new facts) as a genuine fault",
-    "m31": "the model reads enthusiastic thanks for a draft ('we both love it') as scope creep",
+    "m31": "the model reads enthusiastic thanks for a draft ('we both love it') as a genuine "
+           "fault (0.44; scope creep 0.22, other 0.20)",
     "m34": "sorted right, but the search also cites an old reply on setting up mail on a new "
            "phone (m07), which shares the mail topic and words with the real proof (m12)",
     "m51": "a coin toss (0.498 against 0.498): 'I think it started after the updates you "
