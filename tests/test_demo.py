@@ -129,8 +129,6 @@ def test_every_draft_is_threaded_in_the_clients_language_calm_and_there_once(dem
 
 
 KNOWN = {
-    "m17": "the model reads this reply to the maintenance notice ('nobody told us') as a "
-           "genuine fault: the outage it describes is real, the notice is only quoted",
     "m20": "the model reads the furious follow-up (threats, no new facts) as a genuine fault",
     "m31": "the model reads enthusiastic thanks for a draft ('we both love it') as a genuine "
            "fault (0.44; scope creep 0.22, other 0.20)",

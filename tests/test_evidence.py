@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scenarios import SCENARIOS, cited_keys, load, store_scenario
+from scenarios import SCENARIOS, Classify, Stored, cited_keys, load, store_scenario
 
 from triage import evidence
 from triage.cli import main
@@ -23,7 +23,8 @@ from triage.evidence import (
     score,
 )
 from triage.export import export_rows
-from triage.show import printable
+from triage.message import Classification, Message
+from triage.show import gather, printable, render
 from triage.topics import FINAL_VERSION, is_offer, version_of
 
 PROVIDER = {"name": "Nubeclara Hosting", "addresses": ["soporte@nubeclara.example",
@@ -337,6 +338,110 @@ def test_a_corrected_category_is_what_the_search_looks_for(tmp_path: Path) -> No
         for label, expected in (("accusation", ["n1"]), ("genuine_fault", [])):
             assert stored.store.record_correction(stored.ids["c"], label, "folder:test", now)
             assert cited_keys(stored) == expected
+    finally:
+        stored.store.close()
+
+
+# A report of a failure, as the model reads one when it is not sure: a genuine
+# fault, with some doubt that it is an accusation.
+OUTAGE = dict(COMPLAINT, subject="Correo caído anoche",
+              body="Anoche, entre las once y las cinco, en la clínica no entraba ni salía "
+                   "ningún correo. Necesitamos saber qué pasó.\n\nMarta")
+
+
+def doubting(accusation: float) -> Classify:
+    def classify(message: Message, lang: str) -> Classification:
+        probabilities = {"genuine_fault": 0.9 - accusation, "accusation": accusation,
+                         "payment_excuse": 0.04, "scope_creep": 0.03, "other": 0.03}
+        return Classification(language=lang, category="genuine_fault",
+                               confidence=probabilities["genuine_fault"],
+                               probabilities=probabilities, hostility=1, hostility_score=1.0)
+    return classify
+
+
+MASS_NOTICE = notice("n1", "2026-03-04T17:30:00+01:00", ["avisos@nubeclara.example"],
+                     bcc=["recepcion@clinicasol.example"])
+
+
+def verdict(stored: Stored) -> tuple[str, str | None, str | None]:
+    """The complaint's category, the model's category of a corrected message and that
+    of a message the proof relabelled."""
+    row = stored.store.db.execute(
+        "SELECT category, model_category, relabelled_from FROM triage WHERE message = ?",
+        (stored.rows["c"],)).fetchone()
+    return row[0], row[1], row[2]
+
+
+def test_a_reported_failure_the_provider_had_announced_is_an_accusation(
+        tmp_path: Path) -> None:
+    """The model reads a failure report; the mailbox holds the maintenance notice,
+    Bcc'd to a colleague, for that night: the message is an accusation citing it,
+    and export and show say the proof changed the model's category."""
+    stored = store_scenario(scenario(MASS_NOTICE, complaint=OUTAGE), tmp_path,
+                            doubting(0.2))
+    try:
+        assert cited_keys(stored) == ["n1"]
+        assert verdict(stored) == ("accusation", None, "genuine_fault")
+        (row,) = [r for r in export_rows(stored.store) if r["message_id"] == stored.ids["c"]]
+        assert row["category"] == "accusation" and row["corrected"] is None
+        assert row["relabelled"] == {"model_category": "genuine_fault"}
+        shown = render(gather(stored.store, stored.ids["c"]))
+        assert "Triage:     accusation" in shown
+        assert "the model read genuine_fault, but a notice had announced it" in shown
+    finally:
+        stored.store.close()
+
+
+@pytest.mark.parametrize(("notices", "accusation"), [
+    pytest.param((), 0.2, id="no notice"),
+    pytest.param((MASS_NOTICE,), 0.05, id="a model sure of the fault"),
+])
+def test_a_failure_stays_a_genuine_fault_without_an_announcement_or_a_doubt(
+        tmp_path: Path, notices: tuple[dict[str, Any], ...], accusation: float) -> None:
+    stored = store_scenario(scenario(*notices, complaint=OUTAGE), tmp_path,
+                            doubting(accusation))
+    try:
+        cited_keys(stored)
+        assert verdict(stored) == ("genuine_fault", None, None)
+        (row,) = [r for r in export_rows(stored.store) if r["message_id"] == stored.ids["c"]]
+        assert row["relabelled"] is None
+    finally:
+        stored.store.close()
+
+
+def test_a_persons_correction_outranks_the_announcement(tmp_path: Path) -> None:
+    """The provider puts the relabelled message back to genuine fault (the outage ran
+    past the announced window): it stays one through every later search."""
+    stored = store_scenario(scenario(MASS_NOTICE, complaint=OUTAGE), tmp_path,
+                            doubting(0.2))
+    try:
+        assert cited_keys(stored) == ["n1"]
+        now = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)
+        assert stored.store.record_correction(stored.ids["c"], "genuine_fault",
+                                              "folder:test", now)
+        cited_keys(stored)
+        assert verdict(stored) == ("genuine_fault", "genuine_fault", None)
+        stored.store.db.execute("UPDATE triage SET evidence_at = NULL")
+        cited_keys(stored)
+        assert verdict(stored) == ("genuine_fault", "genuine_fault", None)
+    finally:
+        stored.store.close()
+
+
+def test_a_relabelled_message_searched_again_without_its_notice_is_the_models_again(
+        tmp_path: Path) -> None:
+    """The proof is read at every search: when the notice no longer answers it, the
+    message goes back to the model's category and its reply is planned again."""
+    stored = store_scenario(scenario(MASS_NOTICE, complaint=OUTAGE), tmp_path,
+                            doubting(0.2))
+    try:
+        assert cited_keys(stored) == ["n1"]
+        stored.store.db.execute("UPDATE triage SET draft_checked = 1")
+        stored.store.db.execute("DELETE FROM messages WHERE id = ?", (stored.rows["n1"],))
+        stored.store.db.execute("UPDATE triage SET evidence_at = NULL")
+        assert cited_keys(stored) == []
+        assert verdict(stored) == ("genuine_fault", None, None)
+        assert stored.store.db.execute("SELECT draft_checked FROM triage").fetchone()[0] == 0
     finally:
         stored.store.close()
 

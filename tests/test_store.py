@@ -233,9 +233,11 @@ def test_a_store_of_schema_7_keeps_its_notices_findable_after_the_upgrade(
         new.save_batch("INBOX", 1, [Fetched(uid=1, message=complaint, kind=Kind.CLIENT,
                                             thread=thread_keys(complaint, _agency))],
                        last_uid=1)
-    # Back to what schema 7 had: party rows without a kind and a date.
+    # Back to what schema 7 had: party rows without a kind and a date (and no
+    # relabelled_from, schema 9's).
     with sqlite3.connect(path) as db:
-        db.executescript("""DROP INDEX parties_window;
+        db.executescript("""ALTER TABLE triage DROP COLUMN relabelled_from;
+                            DROP INDEX parties_window;
                             ALTER TABLE parties DROP COLUMN kind;
                             ALTER TABLE parties DROP COLUMN date;
                             CREATE INDEX parties_party ON parties(party);

@@ -3,9 +3,11 @@
 The JSON Lines keys are a public shape that scripts depend on: ``message_id``,
 ``folder``, ``date``, ``from``, ``to``, ``subject``, ``kind``, ``error``,
 ``language``, ``category``, ``confidence``, ``hostility``, ``thread_id``,
-``evidence``, ``draft`` and ``corrected`` (``{"model_category": ...}`` when the
-provider corrected the category, whose new value is ``category``). Keys whose stage
-has not run are null.
+``evidence``, ``draft``, ``corrected`` (``{"model_category": ...}`` when the
+provider corrected the category, whose new value is ``category``) and
+``relabelled`` (``{"model_category": ...}`` when the evidence changed the model's
+category: a reported failure the provider had announced is an accusation). Keys
+whose stage has not run are null.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from triage.store import Store
 FIELDS = (
     "message_id", "folder", "date", "from", "to", "subject", "kind", "error",
     "language", "category", "confidence", "hostility", "thread_id", "evidence", "draft",
-    "corrected",
+    "corrected", "relabelled",
 )
 
 
@@ -50,6 +52,8 @@ def export_rows(store: Store) -> Iterator[dict[str, Any]]:
             else None,
             "corrected": {"model_category": record["model_category"]}
             if record.get("model_category") else None,
+            "relabelled": {"model_category": record["relabelled_from"]}
+            if record.get("relabelled_from") else None,
         }
 
 

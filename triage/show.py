@@ -54,6 +54,7 @@ def _summary(record: dict[str, Any], with_body: bool = False) -> dict[str, Any]:
         "category": record["category"], "hostility": record["hostility"],
         "confidence": record["confidence"], "language": record["language"],
         "thread_id": record["thread_id"], "model_category": record["model_category"],
+        "relabelled_from": record["relabelled_from"],
     }
     if with_body:
         found["body"] = record["body"]
@@ -78,6 +79,9 @@ def render(shown: dict[str, Any]) -> str:
         if message["model_category"]:
             lines.append(f"            corrected by you (the model said "
                          f"{message['model_category']})")
+        elif message["relabelled_from"]:
+            lines.append(f"            by the evidence below: the model read "
+                         f"{message['relabelled_from']}, but a notice had announced it")
     else:
         lines.append(f"Kind:       {message['kind']}")
     lines += ["", message["body"].strip() or "(no text of its own)", ""]

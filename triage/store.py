@@ -219,6 +219,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX parties_window ON parties(party, kind, date DESC, message);
     DROP INDEX parties_party;
     """,
+    # 9: the model's category of a message whose proof gave it another (evidence.py:
+    # a reported failure the provider had announced is an accusation); NULL when the
+    # category is the model's or a person's.
+    """
+    ALTER TABLE triage ADD COLUMN relabelled_from TEXT;
+    """,
 )
 
 ROLES = ("to", "cc", "bcc", "reply_to")
@@ -528,8 +534,10 @@ class Store:
         if latest is None:
             return
         self.db.execute(
-            """UPDATE triage SET model_category = coalesce(model_category, category),
-                   category = ?, draft_checked = 0, evidence_at = NULL
+            """UPDATE triage SET
+                   model_category = coalesce(model_category, relabelled_from, category),
+                   relabelled_from = NULL, category = ?, draft_checked = 0,
+                   evidence_at = NULL
                WHERE message = ? AND (category != ? OR model_category IS NULL)""",
             (latest[0], row_id, latest[0]))
 
@@ -650,7 +658,8 @@ class Store:
     def complaint(self, row_id: int) -> dict[str, Any] | None:
         row = self.db.execute(
             """SELECT m.id, m.message_id, m.date, m.subject, m.body, m.sender, m.thread_id,
-                      m.in_reply_to, t.category, t.probabilities, t.language
+                      m.in_reply_to, t.category, t.probabilities, t.language,
+                      t.model_category, t.relabelled_from
                FROM messages m JOIN triage t ON t.message = m.id WHERE m.id = ?""",
             (row_id,)).fetchone()
         return dict(row) if row else None
@@ -687,10 +696,24 @@ class Store:
         recipients = self._recipients([int(row["id"]) for row in rows])
         return [dict(row, recipients=recipients[int(row["id"])]) for row in rows]
 
-    def save_evidence(self, row_id: int, cited: Sequence[dict[str, Any]]) -> None:
+    def save_evidence(self, row_id: int, cited: Sequence[dict[str, Any]],
+                      category: str | None = None) -> None:
         """Replace a complaint's evidence with ``cited`` (best first: notice message_id,
-        score, excerpt, reasons) and mark its search done."""
+        score, excerpt, reasons) and mark its search done. ``category`` is the one the
+        proof gives it (None: the model's); a person's correction outranks it. A
+        change of category is planned again (its draft is another reply)."""
         with self.transaction():
+            if category is not None:
+                self.db.execute(
+                    """UPDATE triage SET relabelled_from = coalesce(relabelled_from, category),
+                           category = ?, draft_checked = 0
+                       WHERE message = ? AND model_category IS NULL AND category != ?""",
+                    (category, row_id, category))
+            else:
+                self.db.execute(
+                    """UPDATE triage SET category = relabelled_from, relabelled_from = NULL,
+                           draft_checked = 0
+                       WHERE message = ? AND relabelled_from IS NOT NULL""", (row_id,))
             self.db.execute("DELETE FROM evidence WHERE message = ?", (row_id,))
             for rank, item in enumerate(cited, start=1):
                 self.db.execute(
@@ -940,7 +963,7 @@ _MESSAGE_SELECT = """
     SELECT m.*, (SELECT folder FROM locations l WHERE l.message = m.id
                  ORDER BY l.rowid LIMIT 1) AS folder,
            t.language, t.category, t.confidence, t.hostility, t.evidence_at,
-           t.model_category
+           t.model_category, t.relabelled_from
     FROM messages m LEFT JOIN triage t ON t.message = m.id"""
 
 
