@@ -13,6 +13,9 @@ probabilities of the shipped model:
   precision@3  cited messages that are proof / cited messages (all scenarios)
   recall@3     proof messages among the (at most three) cited / proof messages
   no-proof citing  scenarios without proof in which anything was cited
+and, with the model's, how many complaints end in their gold category, and how
+many the proof relabelled (a genuine fault the provider had announced is an
+accusation, see evidence.ACCUSATION_DOUBT) and of those how many rightly.
 
 Run: .venv/bin/python bench/evidence.py [--verbose] [--no-write]
 Writes bench/results/evidence.txt.
@@ -41,17 +44,26 @@ SETS = {
 }
 
 
-def run(scenarios: list[dict], classify_for: callable | None) -> Tally:
+def run(scenarios: list[dict], classify_for: callable | None) -> tuple[Tally, str]:
+    """The evidence tally, and a line on the complaints' final categories."""
     tally = Tally()
     finder = EvidenceFinder()
+    right = relabelled = rightly = 0
     for scenario in scenarios:
         with tempfile.TemporaryDirectory() as tmp:
             classify = classify_for(scenario) if classify_for else None
             stored = store_scenario(scenario, Path(tmp), classify)
             cited = cited_keys(stored, finder)
+            category, before = stored.store.db.execute(
+                "SELECT category, relabelled_from FROM triage WHERE message = ?",
+                (stored.rows[scenario["complaint"]],)).fetchone()
             stored.store.close()
         tally.add(f"{scenario['id']} ({scenario['category']})", cited, scenario["proof"])
-    return tally
+        right += category == scenario["category"]
+        relabelled += before is not None
+        rightly += before is not None and category == scenario["category"]
+    return tally, (f"category right {right}/{len(scenarios)}, relabelled by the proof "
+                   f"{relabelled} ({rightly} rightly)")
 
 
 def model_classify(classifier: MessageClassifier) -> callable:
@@ -77,8 +89,10 @@ def main() -> None:
         if classifier is not None:
             modes.append(("model's category", model_classify(classifier)))
         for mode, classify_for in modes:
-            tally = run(scenarios, classify_for)
+            tally, categories = run(scenarios, classify_for)
             lines.append(f"{name:24s} {mode:17s} {tally.line()}")
+            if classify_for is not None:
+                lines.append(f"{'':42s} {categories}")
             if args.verbose and name.startswith("tuning"):
                 # Misses are listed for the tuning set only: the measured set stays unseen.
                 lines += [f"    {e}" for e in tally.errors]
