@@ -129,7 +129,6 @@ def test_every_draft_is_threaded_in_the_clients_language_calm_and_there_once(dem
 
 
 KNOWN = {
-    "m20": "the model reads the furious follow-up (threats, no new facts) as a genuine fault",
     "m31": "the model reads enthusiastic thanks for a draft ('we both love it') as a genuine "
            "fault (0.44; scope creep 0.22, other 0.20)",
     "m34": "sorted right, but the search also cites an old reply on setting up mail on a new "

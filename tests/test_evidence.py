@@ -4,6 +4,7 @@ parser and store (tests/scenarios.py), then searched as the service searches."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -405,6 +406,64 @@ def test_a_failure_stays_a_genuine_fault_without_an_announcement_or_a_doubt(
         assert verdict(stored) == ("genuine_fault", None, None)
         (row,) = [r for r in export_rows(stored.store) if r["message_id"] == stored.ids["c"]]
         assert row["relabelled"] is None
+    finally:
+        stored.store.close()
+
+
+FIRST_REPORT = dict(OUTAGE, key="c0", date="2026-03-13T08:14:00+01:00")
+FOLLOW_UP = dict(OUTAGE, key="c", date="2026-03-14T19:55:00+01:00", in_reply_to="c0",
+                 subject="Re: Correo caído anoche",
+                 body="Dos días y ni una respuesta. Si el lunes no tengo una explicación "
+                      "por escrito, me llevo el dominio a otra empresa.\n\nMarta")
+
+
+@pytest.mark.parametrize(("first", "expected"), [
+    pytest.param("accusation", ("accusation", None, "genuine_fault"), id="after an accusation"),
+    pytest.param("genuine_fault", ("genuine_fault", None, None), id="after a genuine fault"),
+    # Relabelled in the same round of the search as the follow-up, which is then
+    # searched again.
+    pytest.param("announced fault", ("accusation", None, "genuine_fault"),
+                 id="after a fault the notice made an accusation"),
+])
+def test_a_follow_up_the_model_is_sure_is_a_fault_is_read_with_its_thread(
+        tmp_path: Path, first: str, expected: tuple[str, str | None, str | None]) -> None:
+    """"Two days and no answer" after an accusation about an announced night: the
+    model is sure of a fault (no doubt to speak of), but the thread's first report
+    was an accusation and the same notice answers this one. After a genuine fault,
+    the follow-up stays one."""
+    sure = doubting(0.02)
+
+    def classify(message: Message, lang: str) -> Classification:
+        verdict = sure(message, lang)
+        if message.message_id != stored_ids["c0"]:
+            return verdict
+        if first == "announced fault":
+            return doubting(0.2)(message, lang)
+        return dataclasses.replace(verdict, category=first,
+                                   probabilities={first: 0.9, "other": 0.1})
+
+    slice_ = scenario(MASS_NOTICE, FIRST_REPORT, complaint=FOLLOW_UP)
+    stored_ids = {m["key"]: f"<t.{m['key']}@scenario.example>" for m in slice_["messages"]}
+    stored = store_scenario(slice_, tmp_path, classify, also_triaged=("c0",))
+    try:
+        cited_keys(stored)
+        assert verdict(stored) == expected
+    finally:
+        stored.store.close()
+
+
+def test_correcting_a_first_report_to_accusation_searches_its_follow_up_again(
+        tmp_path: Path) -> None:
+    stored = store_scenario(scenario(MASS_NOTICE, FIRST_REPORT, complaint=FOLLOW_UP),
+                            tmp_path, doubting(0.02), also_triaged=("c0",))
+    try:
+        cited_keys(stored)
+        assert verdict(stored) == ("genuine_fault", None, None)
+        now = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)
+        assert stored.store.record_correction(stored.ids["c0"], "accusation", "folder:test", now)
+        assert stored.rows["c"] in stored.store.evidence_due()
+        assert cited_keys(stored) == ["n1"]
+        assert verdict(stored) == ("accusation", None, "genuine_fault")
     finally:
         stored.store.close()
 

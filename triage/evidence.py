@@ -153,6 +153,7 @@ class Complaint:
     in_reply_to: str | None = None  # the message the complaint answers
     language: str | None = None  # the classifier's, so the search need not detect it again
     settled: bool = False  # a person chose its category: the proof does not change it
+    follows_accusation: bool = False  # an earlier client message of its thread is one
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,9 +395,13 @@ def read_all(searches: Sequence[Search], model: proof.ProofModel | None = None
 
 
 def _may_be_announced(complaint: Complaint, category: str) -> bool:
-    """Whether a complaint is also searched as an accusation (see ACCUSATION_DOUBT)."""
-    return (category == "genuine_fault" and not complaint.settled
-            and float(complaint.probabilities.get("accusation", 0.0)) >= ACCUSATION_DOUBT)
+    """Whether a complaint is also searched as an accusation (see ACCUSATION_DOUBT):
+    a genuine fault the model doubts, or one that follows an accusation in its
+    thread (the furious follow-up, "two days and no answer", is about the same
+    announced night, however sure of a fault its words make the model)."""
+    return category == "genuine_fault" and not complaint.settled and (
+        complaint.follows_accusation
+        or float(complaint.probabilities.get("accusation", 0.0)) >= ACCUSATION_DOUBT)
 
 
 def _announced(cited: Sequence[Scored]) -> bool:
@@ -787,7 +792,8 @@ class EvidenceFinder:
             subject=record["subject"], body=record["body"], sender=record["sender"] or "",
             thread_id=record["thread_id"], probabilities=probabilities,
             in_reply_to=record["in_reply_to"], language=record["language"],
-            settled=record["model_category"] is not None)
+            settled=record["model_category"] is not None,
+            follows_accusation=bool(record["follows_accusation"]))
 
     def candidates(self, store: Store, complaint: Complaint) -> list[Candidate]:
         """The provider's messages to the complainant's party before the complaint,
@@ -865,8 +871,11 @@ class EvidenceFinder:
                     break
                 rows = due[first:first + _STEP]
                 found = share(helper, "evidence", rows, search)
-                for row_id, item in zip(rows, found, strict=True):
-                    store.save_evidence(row_id, item["evidence"], item["category"])
+                changed = [row_id for row_id, item in zip(rows, found, strict=True)
+                           if store.save_evidence(row_id, item["evidence"], item["category"])]
+                if changed:
+                    # Their follow-ups were searched with the category they had before.
+                    store.search_later_in_threads(changed)
                 done += len(rows)
         if done:
             log.debug("evidence searched for %d messages", done)

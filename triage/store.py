@@ -540,6 +540,7 @@ class Store:
                    evidence_at = NULL
                WHERE message = ? AND (category != ? OR model_category IS NULL)""",
             (latest[0], row_id, latest[0]))
+        self.search_later_in_threads([row_id])
 
     def corrections(self, since: datetime | None = None, until: datetime | None = None
                     ) -> list[dict[str, Any]]:
@@ -659,7 +660,10 @@ class Store:
         row = self.db.execute(
             """SELECT m.id, m.message_id, m.date, m.subject, m.body, m.sender, m.thread_id,
                       m.in_reply_to, t.category, t.probabilities, t.language,
-                      t.model_category, t.relabelled_from
+                      t.model_category, t.relabelled_from,
+                      EXISTS(SELECT 1 FROM messages e JOIN triage et ON et.message = e.id
+                             WHERE e.thread_id = m.thread_id AND e.date < m.date
+                               AND et.category = 'accusation') AS follows_accusation
                FROM messages m JOIN triage t ON t.message = m.id WHERE m.id = ?""",
             (row_id,)).fetchone()
         return dict(row) if row else None
@@ -697,23 +701,24 @@ class Store:
         return [dict(row, recipients=recipients[int(row["id"])]) for row in rows]
 
     def save_evidence(self, row_id: int, cited: Sequence[dict[str, Any]],
-                      category: str | None = None) -> None:
+                      category: str | None = None) -> bool:
         """Replace a complaint's evidence with ``cited`` (best first: notice message_id,
         score, excerpt, reasons) and mark its search done. ``category`` is the one the
         proof gives it (None: the model's); a person's correction outranks it. A
-        change of category is planned again (its draft is another reply)."""
+        change of category is planned again (its draft is another reply). Returns
+        whether the category changed."""
         with self.transaction():
             if category is not None:
-                self.db.execute(
+                changed = self.db.execute(
                     """UPDATE triage SET relabelled_from = coalesce(relabelled_from, category),
                            category = ?, draft_checked = 0
                        WHERE message = ? AND model_category IS NULL AND category != ?""",
-                    (category, row_id, category))
+                    (category, row_id, category)).rowcount
             else:
-                self.db.execute(
+                changed = self.db.execute(
                     """UPDATE triage SET category = relabelled_from, relabelled_from = NULL,
                            draft_checked = 0
-                       WHERE message = ? AND relabelled_from IS NOT NULL""", (row_id,))
+                       WHERE message = ? AND relabelled_from IS NOT NULL""", (row_id,)).rowcount
             self.db.execute("DELETE FROM evidence WHERE message = ?", (row_id,))
             for rank, item in enumerate(cited, start=1):
                 self.db.execute(
@@ -723,6 +728,19 @@ class Store:
                      _json(item.get("reasons", [])), item["message_id"]))
             self.db.execute("UPDATE triage SET evidence_at = ? WHERE message = ?",
                             (_iso(datetime.now(UTC)), row_id))
+        return changed > 0
+
+    def search_later_in_threads(self, row_ids: Sequence[int]) -> None:
+        """Mark due for another evidence search the client messages that come after
+        these in their threads: a follow-up is read with its thread's earlier
+        categories (evidence.py), and one of those changed."""
+        marks = ",".join("?" * len(row_ids))
+        self.db.execute(
+            f"""UPDATE triage SET evidence_at = NULL
+                WHERE evidence_at IS NOT NULL AND message IN (
+                    SELECT e.id FROM messages m JOIN messages e ON e.thread_id = m.thread_id
+                    WHERE m.id IN ({marks}) AND e.date > m.date)""",  # noqa: S608
+            tuple(row_ids))
 
     def evidence_of(self, row_id: int) -> list[dict[str, Any]]:
         """A message's cited notices, best first, in the shape ``triage export`` shows."""
