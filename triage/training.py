@@ -259,8 +259,10 @@ def write_model_card(folder: Path, manifest: dict[str, Any],
         "- The corpus is written, not collected: real mail will differ. The external test set is "
         "the better guide to what to expect.",
         "- Accusation and genuine fault often differ only in facts the text does not hold "
-        "(was there really an outage?); the confidence is lower there, and the evidence search "
-        "is what settles it.",
+        "(was there really an outage? had the client been told?); the confidence is lower "
+        "there, and the evidence search settles part of it: a genuine fault with some doubt "
+        "of an accusation becomes one when the mailbox holds the announcement of that very "
+        "event (see the README's \"Evidence\").",
     ]
     path = folder / "MODEL_CARD.md"
     write_private(path, "\n".join(lines) + "\n")
