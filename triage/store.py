@@ -533,14 +533,15 @@ class Store:
             (message_id,)).fetchone()
         if latest is None:
             return
-        self.db.execute(
+        updated = self.db.execute(
             """UPDATE triage SET
                    model_category = coalesce(model_category, relabelled_from, category),
                    relabelled_from = NULL, category = ?, draft_checked = 0,
                    evidence_at = NULL
                WHERE message = ? AND (category != ? OR model_category IS NULL)""",
-            (latest[0], row_id, latest[0]))
-        self.search_later_in_threads([row_id])
+            (latest[0], row_id, latest[0])).rowcount
+        if updated:
+            self.search_later_in_threads([row_id])
 
     def corrections(self, since: datetime | None = None, until: datetime | None = None
                     ) -> list[dict[str, Any]]:
