@@ -783,7 +783,8 @@ class EvidenceFinder:
         # again as the model read it, and may stop being one.
         category = record["relabelled_from"] or record["category"]
         probabilities = json.loads(record["probabilities"])
-        if category in CATEGORIES and category_of(probabilities) != category:
+        settled = record["model_category"] is not None
+        if settled and category in CATEGORIES:
             # Corrected by the provider: the proof looked for is the corrected
             # category's, not the model's.
             probabilities = {category: 1.0}
@@ -792,7 +793,7 @@ class EvidenceFinder:
             subject=record["subject"], body=record["body"], sender=record["sender"] or "",
             thread_id=record["thread_id"], probabilities=probabilities,
             in_reply_to=record["in_reply_to"], language=record["language"],
-            settled=record["model_category"] is not None,
+            settled=settled,
             follows_accusation=bool(record["follows_accusation"]))
 
     def candidates(self, store: Store, complaint: Complaint) -> list[Candidate]:
