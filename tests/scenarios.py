@@ -90,6 +90,12 @@ class Stored:
         return next(k for k, v in self.ids.items() if v == message_id)
 
 
+def message_ids(scenario: dict[str, Any]) -> dict[str, str]:
+    """The Message-ID each of a scenario's messages is stored under, by key."""
+    return {m["key"]: f"<{scenario['id']}.{m['key']}@scenario.example>"
+            for m in scenario["messages"]}
+
+
 def store_scenario(scenario: dict[str, Any], root: Path, classify: Classify | None = None,
                    folder_order: Sequence[str] = FOLDER_ORDER,
                    also_triaged: Sequence[str] = ()) -> Stored:
@@ -97,8 +103,7 @@ def store_scenario(scenario: dict[str, Any], root: Path, classify: Classify | No
     client messages named in ``also_triaged``) triaged."""
     config = config_for(scenario, root)
     store = Store(root / "state.db")
-    ids = {m["key"]: f"<{scenario['id']}.{m['key']}@scenario.example>"
-           for m in scenario["messages"]}
+    ids = message_ids(scenario)
     classify = classify or gold(scenario["category"])
     order = {name: i for i, name in enumerate(folder_order)}
     messages = sorted(scenario["messages"],

@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scenarios import SCENARIOS, Classify, Stored, cited_keys, load, store_scenario
+from scenarios import (
+    SCENARIOS,
+    Classify,
+    Stored,
+    cited_keys,
+    load,
+    message_ids,
+    store_scenario,
+)
 
 from triage import evidence
 from triage.cli import main
@@ -432,18 +440,18 @@ def test_a_follow_up_the_model_is_sure_is_a_fault_is_read_with_its_thread(
     was an accusation and the same notice answers this one. After a genuine fault,
     the follow-up stays one."""
     sure = doubting(0.02)
+    slice_ = scenario(MASS_NOTICE, FIRST_REPORT, complaint=FOLLOW_UP)
+    first_id = message_ids(slice_)["c0"]
 
     def classify(message: Message, lang: str) -> Classification:
-        verdict = sure(message, lang)
-        if message.message_id != stored_ids["c0"]:
-            return verdict
+        read = sure(message, lang)
+        if message.message_id != first_id:
+            return read
         if first == "announced fault":
             return doubting(0.2)(message, lang)
-        return dataclasses.replace(verdict, category=first,
+        return dataclasses.replace(read, category=first,
                                    probabilities={first: 0.9, "other": 0.1})
 
-    slice_ = scenario(MASS_NOTICE, FIRST_REPORT, complaint=FOLLOW_UP)
-    stored_ids = {m["key"]: f"<t.{m['key']}@scenario.example>" for m in slice_["messages"]}
     stored = store_scenario(slice_, tmp_path, classify, also_triaged=("c0",))
     try:
         cited_keys(stored)
