@@ -26,6 +26,9 @@ Run: .venv/bin/python bench/evidence_fit.py [--write] [--hold PATTERN]
            held ones, as they were scored before they joined the tuning set
            (writes bench/results/evidence_hold_w7.txt); add --leave-out 'tune_w7*.jsonl'
            to --hold 'tune_w6*.jsonl' to score wave 6 as it was before wave 7 came
+  --leave-out 'tune_w1*.jsonl'  leaves those tuning files out of the fit; with --write
+           it writes the ranker shipped today, fitted before waves 10 and 11 (README,
+           "Evidence")
 """
 
 from __future__ import annotations
@@ -178,13 +181,13 @@ def main() -> None:
                         "rest as usual, and score them with the fitted ranker and its bars; "
                         "writes results/evidence_hold_<files>.txt, never the model")
     parser.add_argument("--leave-out", metavar="PATTERN", action="append", default=[],
-                        help="with --hold, also leave these tuning files out of the fit "
-                        "(to score a wave as it was scored before later waves joined)")
+                        help="leave these tuning files out of the fit (with --hold, to score "
+                        "a wave as it was scored before later waves joined)")
     args = parser.parse_args()
     counts, documents = word_counts()
     blank = proof.ProofModel(model=None, word_counts=counts, documents=documents, first=1.0,
                              further=1.0, alone=1.0, together=1.0, card={})
-    left_out = [args.hold, *args.leave_out] if args.hold else []
+    left_out = [*([args.hold] if args.hold else []), *args.leave_out]
     found = cases(scenario_paths(TUNING, left_out), blank)
     x, y = rows(found, blank)
     case_of_row = np.repeat(np.arange(len(found)), [len(c.scored) for c in found])
