@@ -351,7 +351,7 @@ class Finding:
 # searched as an accusation; if what that cites first announced an event of the
 # days just before the complaint, at least this likely to be proof, the message is
 # an accusation. On the scenarios (bench/evidence.py, the model's categories) it
-# relabelled 13 of the 682 tuning complaints, 11 of them accusations the model had
+# relabelled 13 of the 782 tuning complaints, 11 of them accusations the model had
 # read as faults (of 43), one a real fault and one a payment excuse read as a
 # fault; and 1 of the 64 measured ones, rightly. A doubt of 0.05 relabelled 20,
 # 15 rightly.
