@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -603,6 +604,77 @@ def test_the_tuning_scenarios_run_end_to_end(tmp_path: Path) -> None:
     fault = store_scenario(wanted["pt-ev-013"], tmp_path / "two")
     assert cited_keys(fault) == []
     fault.store.close()
+
+
+def _address(party: str) -> str:
+    """The address of a scenario's "Name <address>" (a name may hold a comma)."""
+    inside = re.search(r"<([^<>]+)>\s*$", party)
+    return (inside.group(1) if inside else party).strip().lower()
+
+
+def _brief_breaches(scenario: dict[str, Any]) -> list[str]:
+    """What in one scenario breaks the rules of corpus/evidence_scenarios/BRIEF.md."""
+    provider = scenario["provider"]
+    ours = {a.lower() for a in provider["addresses"]}
+    domains = {d.lower() for d in provider["domains"]}
+
+    def from_provider(message: dict[str, Any]) -> bool:
+        sender = _address(message["from"])
+        return sender in ours or sender.rpartition("@")[2] in domains
+
+    messages = {m["key"]: m for m in scenario["messages"]}
+    found = []
+    if len(messages) != len(scenario["messages"]):
+        found.append("two messages share a key")
+    if scenario["category"] not in evidence.CATEGORIES:
+        found.append(f"category {scenario['category']!r}")
+    complaint = messages.get(scenario["complaint"])
+    if complaint is None or complaint["folder"] != "INBOX" or from_provider(complaint):
+        return [*found, "the complaint is not a client's message in INBOX"]
+    sender = _address(complaint["from"])
+    when = datetime.fromisoformat(complaint["date"])
+    for key in scenario["proof"]:
+        proof = messages.get(key)
+        if proof is None:
+            found.append(f"proof {key} is not one of its messages")
+            continue
+        reached = {_address(p) for h in ("to", "cc", "bcc") for p in proof.get(h, [])}
+        if not from_provider(proof) or datetime.fromisoformat(proof["date"]) >= when or not (
+                sender in reached
+                or sender.rpartition("@")[2] in {a.rpartition("@")[2] for a in reached}):
+            found.append(f"proof {key} is not the provider's, before the complaint, "
+                         f"to the complainant's address or domain")
+    for message in messages.values():
+        parent = message.get("in_reply_to")
+        if parent is not None and parent not in messages:
+            found.append(f"{message['key']} answers {parent}, not one of its messages")
+        parties = [message["from"], *(p for h in ("to", "cc", "bcc") for p in message.get(h, []))]
+        if any(not _address(p).endswith(".example") for p in parties):
+            found.append(f"{message['key']} has an address outside .example")
+    return found
+
+
+def test_every_evidence_scenario_keeps_the_briefs_rules() -> None:
+    """The answer keys the evidence figures rest on: every scenario file, tuning and
+    measured, as its brief asks (a new wave that breaks them fails here)."""
+    scenarios = load(sorted(SCENARIOS.glob("*.jsonl")))
+    ids = [s["id"] for s in scenarios]
+    assert len(ids) == len(set(ids)) and len(ids) >= 800
+    breaches = {s["id"]: b for s in scenarios if (b := _brief_breaches(s))}
+    assert breaches == {}
+
+
+def test_the_brief_check_finds_a_late_proof_and_a_real_address() -> None:
+    mass = notice("n1", "2026-03-04T17:30:00+01:00", ["avisos@nubeclara.example"],
+                  bcc=["Recepción, Clínica Sol <recepcion@clinicasol.example>"])
+    assert _brief_breaches(dict(scenario(mass), proof=["n1"])) == []
+    late = dict(mass, date="2026-03-14T10:00:00+01:00")
+    assert _brief_breaches(dict(scenario(late), proof=["n1"])) == [
+        "proof n1 is not the provider's, before the complaint, to the complainant's "
+        "address or domain"]
+    real = dict(mass, to=["someone@gmail.com"])
+    assert _brief_breaches(dict(scenario(real), proof=["n1"])) == [
+        "n1 has an address outside .example"]
 
 
 @pytest.fixture
