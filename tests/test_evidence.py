@@ -17,6 +17,7 @@ from scenarios import (
     Classify,
     Stored,
     cited_keys,
+    config_for,
     load,
     message_ids,
     store_scenario,
@@ -35,6 +36,7 @@ from triage.evidence import (
 from triage.export import export_rows
 from triage.message import Classification, Message
 from triage.show import gather, printable, render
+from triage.threads import party
 from triage.topics import FINAL_VERSION, is_offer, version_of
 
 PROVIDER = {"name": "Nubeclara Hosting", "addresses": ["soporte@nubeclara.example",
@@ -614,13 +616,10 @@ def _address(party: str) -> str:
 
 def _brief_breaches(scenario: dict[str, Any]) -> list[str]:
     """What in one scenario breaks the rules of corpus/evidence_scenarios/BRIEF.md."""
-    provider = scenario["provider"]
-    ours = {a.lower() for a in provider["addresses"]}
-    domains = {d.lower() for d in provider["domains"]}
+    owns = config_for(scenario, Path()).provider.owns
 
     def from_provider(message: dict[str, Any]) -> bool:
-        sender = _address(message["from"])
-        return sender in ours or sender.rpartition("@")[2] in domains
+        return owns(_address(message["from"]))
 
     messages = {m["key"]: m for m in scenario["messages"]}
     found = []
@@ -639,9 +638,8 @@ def _brief_breaches(scenario: dict[str, Any]) -> list[str]:
             found.append(f"proof {key} is not one of its messages")
             continue
         reached = {_address(p) for h in ("to", "cc", "bcc") for p in proof.get(h, [])}
-        if not from_provider(proof) or datetime.fromisoformat(proof["date"]) >= when or not (
-                sender in reached
-                or sender.rpartition("@")[2] in {a.rpartition("@")[2] for a in reached}):
+        if (not from_provider(proof) or datetime.fromisoformat(proof["date"]) >= when
+                or party(sender) not in {party(a) for a in reached}):
             found.append(f"proof {key} is not the provider's, before the complaint, "
                          f"to the complainant's address or domain")
     for message in messages.values():
