@@ -131,9 +131,6 @@ def test_every_draft_is_threaded_in_the_clients_language_calm_and_there_once(dem
 KNOWN = {
     "m31": "the model reads enthusiastic thanks for a draft ('we both love it') as a genuine "
            "fault (0.44; scope creep 0.22, other 0.20)",
-    "m34": "sorted right, but the search cites nothing: the ranker puts an old reply on "
-           "setting up mail on a new phone (m07, 0.61) just above the mailbox-full warning "
-           "that is the proof (m12, 0.59), and neither reaches the first bar (0.7)",
     "m51": "a coin toss (0.498 against 0.498): 'I think it started after the updates you "
            "did' makes this calm report of a real fault read as an accusation",
     "m61": "the model reads a request within the plan (an eighth mail account of ten) as "

@@ -303,6 +303,31 @@ def test_a_complaint_replying_to_a_notice_cites_it_even_in_other_words(
     assert cited(tmp_path, reminder, other, complaint=complaint) == ["n1"]
 
 
+def test_a_full_mailbox_warning_answers_bounced_mail_in_other_words(tmp_path: Path) -> None:
+    """"Your server returns our mail" and "the mailbox is at 97% of its 5 GB" share
+    only the mail itself; the space that fills up is what links them."""
+    warning = notice("n1", "2026-03-02T09:00:00+01:00", ["marta@clinicasol.example"],
+                     subject="Buzón citas@clinicasol.example casi lleno (97 %)", folder="Sent",
+                     sender="Soporte Nubeclara <soporte@nubeclara.example>",
+                     body="Hola Marta:\n\nEl buzón citas@clinicasol.example ocupa 4,85 GB de "
+                          "los 5 GB de su plan. Al llegar al límite de espacio, quien le "
+                          "escriba recibirá un error. Puede borrar adjuntos antiguos o "
+                          "ampliar la cuota a 15 GB.\n\nSoporte")
+    setup = notice("n2", "2026-02-20T16:00:00+01:00", ["marta@clinicasol.example"],
+                   subject="Re: Correo en el móvil nuevo", folder="Sent",
+                   sender="Soporte Nubeclara <soporte@nubeclara.example>",
+                   body="Hola Marta:\n\nEn el móvil elija cuenta IMAP: servidor "
+                        "mail.nubeclara.example, puerto 993. Si le da algún error, "
+                        "mándenos una captura.\n\nSoporte")
+    complaint = {"key": "c", "folder": "INBOX", "from": CLIENT,
+                 "to": ["soporte@nubeclara.example"], "date": "2026-03-10T10:00:00+01:00",
+                 "subject": "Nos devuelven los correos",
+                 "body": "Desde ayer los pacientes nos dicen que los correos que mandan a "
+                         "citas@clinicasol.example les vuelven con un error. Vuestro "
+                         "servidor rechaza nuestro correo y nadie nos ha dicho nada.\n\nMarta"}
+    assert cited(tmp_path, warning, setup, complaint=complaint) == ["n1"]
+
+
 def test_a_genuine_fault_does_not_cite_a_loosely_related_notice(tmp_path: Path) -> None:
     newsletter = notice("n1", "2026-03-01T10:00:00+01:00", ["marta@clinicasol.example"],
                         subject="Novedades: copias de seguridad diarias en todos los planes",

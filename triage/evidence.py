@@ -85,14 +85,15 @@ CATEGORIES = ("accusation", "payment_excuse", "scope_creep", "genuine_fault")
 _TOPIC_WEIGHT: dict[str, dict[str, float]] = {
     "accusation": {"interruption": 1.0, "mail": 0.8, "web": 0.8, "domain": 1.0,
                    "access": 1.0, "data": 0.8, "devices": 0.6, "suspension": 1.0,
-                   "overdue": 0.6, "deadline": 0.8, "price": 1.0, "hours": 0.5},
+                   "overdue": 0.6, "deadline": 0.8, "price": 1.0, "hours": 0.5,
+                   "storage": 1.0},
     "payment_excuse": {"billing": 1.0, "overdue": 1.0, "suspension": 1.0, "price": 0.6,
                        "agreement": 0.5},
     "scope_creep": {"agreement": 1.0, "deadline": 0.8, "hours": 0.8, "move": 0.8,
                     "content": 0.8, "seo": 0.8, "translation": 0.6, "design": 0.8,
                     "software": 0.6, "accounting": 0.6, "devices": 0.5},
     "genuine_fault": {"interruption": 1.0, "mail": 0.8, "web": 0.8, "domain": 1.0,
-                      "access": 1.0, "data": 0.8, "devices": 0.6},
+                      "access": 1.0, "data": 0.8, "devices": 0.6, "storage": 0.8},
 }
 # How well each type of notice (its subject, see topics.NOTICE_TYPES; "reply" for
 # the provider's answer in a conversation) fits each category's proof.

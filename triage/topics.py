@@ -31,6 +31,13 @@ TOPICS: dict[str, tuple[str, ...]] = {
         r"pop3?\b", r"rebot", r"devuelt", r"bounc", r"spam", r"bandeja de entrada", r"inbox",
         r"correio eletronico", r"mensajes? (no )?(llega|entra|sal)", r"mensagens?",
     ),
+    # Space: a mailbox or a disk that fills up, which turns into bounced mail.
+    "storage": (
+        r"quota", r"cuota de (espacio|almacenamiento|correo|buzon)", r"capacidad", r"capacidade",
+        r"espacio\b", r"espaco\b", r"storage", r"almacenamiento", r"armazenamento", r"disco",
+        r"disk\b", r"llen[oa]\b", r"chei[oa]\b", r"\bfull\b", r"\d+ ?[gm]b\b", r"ocupad",
+        r"lotad", r"limite de (espacio|espaco|almacenamiento)",
+    ),
     "web": (
         r"web\b", r"sitio", r"paginas?\b", r"site\b", r"sites\b", r"website", r"tienda",
         r"loja", r"shop", r"store\b", r"e-?commerce", r"wordpress", r"woocommerce",
