@@ -129,12 +129,9 @@ def test_every_draft_is_threaded_in_the_clients_language_calm_and_there_once(dem
 
 
 KNOWN = {
-    "m31": "the model reads enthusiastic thanks for a draft ('we both love it') as a genuine "
-           "fault (0.44; scope creep 0.22, other 0.20)",
-    "m51": "a coin toss (0.498 against 0.498): 'I think it started after the updates you "
-           "did' makes this calm report of a real fault read as an accusation",
-    "m61": "the model reads a request within the plan (an eighth mail account of ten) as "
-           "scope creep",
+    "m17": "the model is sure this reply to the maintenance notice is a genuine fault "
+           "(0.74; accusation 0.03, under the 0.1 at which the search also reads it as an "
+           "accusation and would find the announcement of that afternoon)",
     "m64": "a baseless accusation: the search cites the client's earlier suspension warning",
 }
 
