@@ -129,9 +129,6 @@ def test_every_draft_is_threaded_in_the_clients_language_calm_and_there_once(dem
 
 
 KNOWN = {
-    "m17": "the model is sure this reply to the maintenance notice is a genuine fault "
-           "(0.74; accusation 0.03, under the 0.1 at which the search also reads it as an "
-           "accusation and would find the announcement of that afternoon)",
     "m64": "a baseless accusation: the search cites the client's earlier suspension warning",
 }
 

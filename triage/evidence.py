@@ -352,9 +352,9 @@ class Finding:
 # searched as an accusation; if what that cites first announced an event of the
 # days just before the complaint, at least this likely to be proof, the message is
 # an accusation. On the scenarios (bench/evidence.py, the model's categories, the
-# classifier of five corpus waves) it relabelled 15 of the 782 tuning complaints, 14
+# classifier of six corpus waves) it relabelled 17 of the 782 tuning complaints, 15
 # of them rightly, and 1 of the 64 measured ones, rightly. A doubt of 0.05 relabelled
-# 21 of the 782, 19 rightly, and cited a notice in 2 more no-proof scenarios.
+# 20 of the 782, 17 rightly, and cited a notice in 2 more no-proof scenarios.
 ACCUSATION_DOUBT = 0.1
 ANNOUNCED_CHANCE = 0.7
 
