@@ -66,6 +66,12 @@ def notice(key: str, date: str, to: list[str], subject: str = MAINTENANCE,
             "date": date, "subject": subject, "body": body, **extra}
 
 
+def from_support(key: str, date: str, subject: str, body: str) -> dict[str, Any]:
+    """Support's own mail to the client, kept in Sent."""
+    return notice(key, date, ["marta@clinicasol.example"], subject=subject, body=body,
+                  folder="Sent", sender="Soporte Nubeclara <soporte@nubeclara.example>")
+
+
 def scenario(*messages: dict[str, Any], category: str = "accusation",
              complaint: dict[str, Any] = COMPLAINT) -> dict[str, Any]:
     return {"id": "t", "lang": "es", "category": category, "provider": PROVIDER,
@@ -306,19 +312,15 @@ def test_a_complaint_replying_to_a_notice_cites_it_even_in_other_words(
 def test_a_full_mailbox_warning_answers_bounced_mail_in_other_words(tmp_path: Path) -> None:
     """"Your server returns our mail" and "the mailbox is at 97% of its 5 GB" share
     only the mail itself; the space that fills up is what links them."""
-    warning = notice("n1", "2026-03-02T09:00:00+01:00", ["marta@clinicasol.example"],
-                     subject="Buzón citas@clinicasol.example casi lleno (97 %)", folder="Sent",
-                     sender="Soporte Nubeclara <soporte@nubeclara.example>",
-                     body="Hola Marta:\n\nEl buzón citas@clinicasol.example ocupa 4,85 GB de "
-                          "los 5 GB de su plan. Al llegar al límite de espacio, quien le "
-                          "escriba recibirá un error. Puede borrar adjuntos antiguos o "
-                          "ampliar la cuota a 15 GB.\n\nSoporte")
-    setup = notice("n2", "2026-02-20T16:00:00+01:00", ["marta@clinicasol.example"],
-                   subject="Re: Correo en el móvil nuevo", folder="Sent",
-                   sender="Soporte Nubeclara <soporte@nubeclara.example>",
-                   body="Hola Marta:\n\nEn el móvil elija cuenta IMAP: servidor "
-                        "mail.nubeclara.example, puerto 993. Si le da algún error, "
-                        "mándenos una captura.\n\nSoporte")
+    warning = from_support(
+        "n1", "2026-03-02T09:00:00+01:00", "Buzón citas@clinicasol.example casi lleno (97 %)",
+        "Hola Marta:\n\nEl buzón citas@clinicasol.example ocupa 4,85 GB de los 5 GB de su "
+        "plan. Al llegar al límite de espacio, quien le escriba recibirá un error. Puede "
+        "borrar adjuntos antiguos o ampliar la cuota a 15 GB.\n\nSoporte")
+    setup = from_support(
+        "n2", "2026-02-20T16:00:00+01:00", "Re: Correo en el móvil nuevo",
+        "Hola Marta:\n\nEn el móvil elija cuenta IMAP: servidor mail.nubeclara.example, "
+        "puerto 993. Si le da algún error, mándenos una captura.\n\nSoporte")
     complaint = {"key": "c", "folder": "INBOX", "from": CLIENT,
                  "to": ["soporte@nubeclara.example"], "date": "2026-03-10T10:00:00+01:00",
                  "subject": "Nos devuelven los correos",
@@ -339,12 +341,11 @@ def test_a_genuine_fault_does_not_cite_a_loosely_related_notice(tmp_path: Path) 
 
 
 # The provider's answer in a thread ("it's on our side") and the client's reply to it.
-OWN_ANSWER = notice("n1", "2026-03-13T11:00:00+01:00", ["marta@clinicasol.example"],
-                    subject="Re: Formulario de citas sin enviar [INC-2207]", folder="Sent",
-                    sender="Soporte Nubeclara <soporte@nubeclara.example>",
-                    body="Hola Marta:\n\nLo hemos reproducido: el fallo del formulario de "
-                         "citas es nuestro, vino con la actualización del martes. Lo "
-                         "corregimos hoy y te escribimos por la tarde.\n\nSoporte")
+OWN_ANSWER = from_support(
+    "n1", "2026-03-13T11:00:00+01:00", "Re: Formulario de citas sin enviar [INC-2207]",
+    "Hola Marta:\n\nLo hemos reproducido: el fallo del formulario de citas es nuestro, vino "
+    "con la actualización del martes. Lo corregimos hoy y te escribimos por la tarde."
+    "\n\nSoporte")
 REPLY_TO_ANSWER = {
     "key": "c", "folder": "INBOX", "from": CLIENT, "to": ["soporte@nubeclara.example"],
     "date": "2026-03-16T09:00:00+01:00", "in_reply_to": "n1",
