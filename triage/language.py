@@ -26,8 +26,8 @@ _SAMPLE_CHARS = 400
 def detector() -> LanguageDetector:
     # Low-accuracy mode uses the trigram models only: its first call takes a few
     # hundredths of a second instead of 0.3-1 s (loading the larger models), which
-    # matters for 'triage classify'; on the 6,780 corpus and external messages it
-    # gets 8 wrong instead of 1 (bench/results/language.txt).
+    # matters for 'triage classify'; on the 10,020 corpus and external messages it
+    # gets 16 wrong instead of 2 (bench/results/language.txt).
     return (LanguageDetectorBuilder.from_languages(*_CODES, *_NEIGHBOURS)
             .with_low_accuracy_mode().build())
 
