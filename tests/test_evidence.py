@@ -321,12 +321,11 @@ def test_a_full_mailbox_warning_answers_bounced_mail_in_other_words(tmp_path: Pa
         "n2", "2026-02-20T16:00:00+01:00", "Re: Correo en el móvil nuevo",
         "Hola Marta:\n\nEn el móvil elija cuenta IMAP: servidor mail.nubeclara.example, "
         "puerto 993. Si le da algún error, mándenos una captura.\n\nSoporte")
-    complaint = {"key": "c", "folder": "INBOX", "from": CLIENT,
-                 "to": ["soporte@nubeclara.example"], "date": "2026-03-10T10:00:00+01:00",
-                 "subject": "Nos devuelven los correos",
-                 "body": "Desde ayer los pacientes nos dicen que los correos que mandan a "
-                         "citas@clinicasol.example les vuelven con un error. Vuestro "
-                         "servidor rechaza nuestro correo y nadie nos ha dicho nada.\n\nMarta"}
+    complaint = dict(COMPLAINT, date="2026-03-10T10:00:00+01:00",
+                     subject="Nos devuelven los correos",
+                     body="Desde ayer los pacientes nos dicen que los correos que mandan a "
+                          "citas@clinicasol.example les vuelven con un error. Vuestro "
+                          "servidor rechaza nuestro correo y nadie nos ha dicho nada.\n\nMarta")
     assert cited(tmp_path, warning, setup, complaint=complaint) == ["n1"]
 
 
