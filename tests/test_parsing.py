@@ -14,6 +14,7 @@ from conftest import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from triage.message import Address
 from triage.parsing import decode_part, parse_message, repair_header_block, synthetic_message_id
 
 FIXTURES = DATA / "mail"
@@ -185,6 +186,26 @@ def test_a_stray_header_line_is_skipped_and_the_rest_kept() -> None:
     got = parse_message(raw)
     assert (got.subject, got.message_id) == ("kept", "<k@b>")
     assert any("without a colon" in d for d in got.defects)
+
+
+def test_raw_latin1_headers_are_read_as_the_client_wrote_them() -> None:
+    # An old mail program's unencoded Windows-1252 headers: the name and subject
+    # must not lose their letters or come out as escape codes in a reply draft.
+    raw = (b"From: Jos\xe9 Mu\xf1oz <jose@cliente.example>\nTo: soporte@agencia.example\n"
+           b"Subject: La web no carga \xa1desde esta ma\xf1ana!\nMessage-ID: <l1@c>\n\n"
+           b"Hola, la web no carga.\n")
+    got = parse_message(raw)
+    assert got.sender == Address(name="José Muñoz", email="jose@cliente.example")
+    assert got.subject == "La web no carga ¡desde esta mañana!"
+    assert any("Windows-1252" in d for d in got.defects)
+
+
+def test_raw_utf8_headers_are_left_as_they_are() -> None:
+    raw = ("From: João Simões <joao@cliente.example>\nSubject: Não recebi a fatura\n"
+           "Message-ID: <u1@c>\n\ncorpo\n").encode()
+    got = parse_message(raw)
+    assert (got.sender.name, got.subject) == ("João Simões", "Não recebi a fatura")
+    assert not any("Windows-1252" in d for d in got.defects)
 
 
 def test_text_without_headers_is_not_mistaken_for_a_header_block() -> None:

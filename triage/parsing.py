@@ -90,6 +90,9 @@ def _read_mime(raw: bytes) -> tuple[email.message.Message, str | None]:
     """
     view = memoryview(raw)[:MAX_PARSE_BYTES]
     head, repair = repair_header_block(bytes(view[:_HEADER_SCAN_BYTES]))
+    head, transcoded = utf8_header_lines(head)
+    if transcoded:
+        repair = f"{repair}; {transcoded}" if repair else transcoded
     parser = email.feedparser.BytesFeedParser()
     parser.feed(head)
     for start in range(_HEADER_SCAN_BYTES, len(view), _FEED_BYTES):
@@ -158,8 +161,7 @@ def repair_header_block(raw: bytes) -> tuple[bytes, str | None]:
     when at least two real header lines come before it and another one after.
     """
     head = raw[:_HEADER_SCAN_BYTES]
-    end = min((i for i in (head.find(b"\n\n"), head.find(b"\r\n\r\n")) if i >= 0),
-              default=-1)
+    end = _header_end(head)
     if end < 0:
         return raw, None
     lines = head[:end].split(b"\n")
@@ -175,6 +177,41 @@ def repair_header_block(raw: bytes) -> tuple[bytes, str | None]:
     if not dropped:
         return raw, None
     return b"\n".join(kept) + raw[end:], f"{dropped} header line(s) without a colon skipped"
+
+
+def _header_end(head: bytes) -> int:
+    """Where the header block of ``head`` ends (-1 when it does not end in it)."""
+    return min((i for i in (head.find(b"\n\n"), head.find(b"\r\n\r\n")) if i >= 0),
+               default=-1)
+
+
+def utf8_header_lines(raw: bytes) -> tuple[bytes, str | None]:
+    """Header lines of raw 8-bit text that is not UTF-8 read as Windows-1252 and
+    written as UTF-8, with a note when there were any.
+
+    Mail programs that do not encode headers send them in their own code page,
+    Latin-1 or Windows-1252 for Spanish and Portuguese ("José Muñoz", "¡mañana!").
+    The standard parser keeps such bytes as escapes that mail-parser then drops or
+    shows as codes, and a reply draft would greet "Jos\\udce9". Raw UTF-8 lines
+    are read well and left as they are.
+    """
+    end = _header_end(raw[:_HEADER_SCAN_BYTES])
+    if end < 0 or raw[:end].isascii():
+        return raw, None
+    lines = raw[:end].split(b"\n")
+    read = 0
+    for i, line in enumerate(lines):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            lines[i] = line.decode("cp1252", errors="replace").encode("utf-8")
+            read += 1
+    if not read:
+        return raw, None
+    return (b"\n".join(lines) + raw[end:],
+            f"{read} header line(s) of raw 8-bit text read as Windows-1252")
 
 
 def synthetic_message_id(raw: bytes) -> str:
