@@ -153,9 +153,24 @@ def test_list_shows_the_newest_messages(write_config, tmp_path: Path, capsys) ->
 
 def test_a_missing_inbox_is_one_clear_line(write_config, tmp_path: Path, capsys) -> None:
     (tmp_path / "Maildir").mkdir()
-    assert main(["ingest", "--config", str(write_config())]) == 1
+    assert main(["ingest", "--config", str(write_config())]) == 78  # a configuration mistake
     err = capsys.readouterr().err
     assert "is not a Maildir" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["ingest"], ["run", "--once"]])
+def test_a_missing_sent_folder_stops_the_run_and_names_the_key(
+        write_config, tmp_path: Path, capsys, command: list[str]) -> None:
+    # Without Sent the provider's own replies go unseen, and a draft they cancel
+    # would be appended: a misspelt sent folder is an error, not a warning.
+    build(tmp_path / "Maildir", 5)
+    import shutil
+    shutil.rmtree(tmp_path / "Maildir" / ".Sent")
+    code = main([*command, "--config", str(write_config())])
+    err = capsys.readouterr().err
+    assert code == 78
+    assert "folder 'Sent' does not exist" in err and "check [folders] sent" in err
+    assert not list((tmp_path / "Maildir" / ".Drafts").glob("*/*"))
 
 
 def test_a_missing_notice_folder_is_skipped_with_a_warning(

@@ -29,7 +29,14 @@ from tqdm import tqdm
 from triage import __version__
 from triage.config import Config, load_config, locate_config, read_password
 from triage.corpus import REPO_CORPUS, corpus_paths
-from triage.errors import ConfigError, MailboxAuthError, SecretError, TriageError, UsageError
+from triage.errors import (
+    ConfigError,
+    MailboxAuthError,
+    MissingFolderError,
+    SecretError,
+    TriageError,
+    UsageError,
+)
 from triage.export import export_rows, write_csv, write_file, write_jsonl
 from triage.files import exclusive_lock, write_private
 from triage.ingest import Progress, ingest
@@ -194,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_REFUSED
         if isinstance(exc, UsageError):
             return EXIT_USAGE
-        if isinstance(exc, ConfigError | SecretError):
+        if isinstance(exc, ConfigError | SecretError | MissingFolderError):
             return EXIT_CONFIG
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -91,6 +91,11 @@ class FoldersConfig:
         """Every folder triage reads, inbox first, without repeats."""
         return tuple(dict.fromkeys((self.inbox, self.sent, *self.notices)))
 
+    def key_of(self, folder: str) -> str:
+        """The [folders] key that names ``folder``, for an error message."""
+        keys = {self.inbox: "inbox", self.sent: "sent", self.drafts: "drafts"}
+        return keys.get(folder, "notices")
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderConfig:

@@ -9,6 +9,7 @@ non-zero; nothing else reaches the user as a traceback.
     ├── SecretError            a password could not be obtained
     ├── MailboxError           the mailbox cannot be read or written
     │   ├── MailboxAuthError   the server refused the login (never retried)
+    │   ├── MissingFolderError a configured folder is not in the mailbox
     │   └── MailboxConnectionError  the server cannot be reached (retried)
     └── StoreError             the state database cannot be opened or written
 """
@@ -34,6 +35,11 @@ class MailboxError(TriageError):
 
 class MailboxAuthError(MailboxError):
     """The server refused the credentials; retrying will not help."""
+
+
+class MissingFolderError(MailboxError):
+    """A folder the configuration names is not in the mailbox (often a typo in
+    [folders]): a configuration mistake, with the configuration's exit status."""
 
 
 class MailboxConnectionError(MailboxError):

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Protocol
 
 from triage.config import Config
-from triage.errors import MailboxConnectionError, MailboxError
+from triage.errors import MailboxConnectionError, MailboxError, MissingFolderError
 from triage.mailbox import FetchedMessage, Mailbox
 from triage.message import Classification, Kind, Message
 from triage.parsing import parse_message
@@ -212,6 +212,15 @@ def warn_missing(folder: str, exc: MailboxError) -> None:
     log.warning("%s; skipping it", exc)
 
 
+def required_folder(config: Config, folder: str, exc: MailboxError) -> MailboxError:
+    """The error to raise for the inbox or Sent folder that cannot be opened: when
+    it does not exist, one that names the [folders] key to fix."""
+    if isinstance(exc, MissingFolderError):
+        return MissingFolderError(f"{exc}; check [folders] {config.folders.key_of(folder)} "
+                                  f"in {config.source}")
+    return exc
+
+
 def ingest(
     mailbox: Mailbox, store: Store, config: Config,
     progress_factory: Callable[[str, int], Progress] | None = None,
@@ -222,10 +231,12 @@ def ingest(
     evidence: EvidenceSearch | None = None,
     helper: Splitter | None = None,
 ) -> IngestReport:
-    """Read ``folders`` (default: every configured folder). A missing notice or Sent
-    folder is reported to ``on_missing`` and skipped; a missing inbox is an error.
-    Then search the evidence of every complaint that is due: after all the folders,
-    because on a first sync the inbox is read before the Sent folder that answers it."""
+    """Read ``folders`` (default: every configured folder). A missing notice folder
+    is reported to ``on_missing`` and skipped; a missing inbox or Sent folder is an
+    error (without Sent, the provider's own replies, which cancel a draft, and its
+    notices there would go unseen). Then search the evidence of every complaint that
+    is due: after all the folders, because on a first sync the inbox is read before
+    the Sent folder that answers it."""
     report = IngestReport()
     for folder in folders if folders is not None else config.folders.all_read:
         if stop is not None and stop():
@@ -233,8 +244,10 @@ def ingest(
         try:
             uidvalidity, uids = pending(mailbox, store, folder)
         except MailboxError as exc:
-            if folder == config.folders.inbox or isinstance(exc, MailboxConnectionError):
+            if isinstance(exc, MailboxConnectionError):
                 raise
+            if folder in (config.folders.inbox, config.folders.sent):
+                raise required_folder(config, folder, exc) from None
             on_missing(folder, exc)
             report.folders.append(FolderReport(folder=folder, missing=True))
             continue

@@ -38,7 +38,12 @@ import imapclient.exceptions
 import imapclient.imapclient
 
 from triage.config import MailboxConfig
-from triage.errors import MailboxAuthError, MailboxConnectionError, MailboxError
+from triage.errors import (
+    MailboxAuthError,
+    MailboxConnectionError,
+    MailboxError,
+    MissingFolderError,
+)
 from triage.files import create_private, private_folder
 from triage.message import DRAFT_HEADER
 from triage.parsing import MAX_PARSE_BYTES
@@ -175,7 +180,7 @@ class MaildirMailbox:
         self.registry = registry
         self._uid_maps: dict[str, dict[int, Path]] = {}
         if not _is_maildir(root):
-            raise MailboxError(
+            raise MissingFolderError(
                 f"{root} is not a Maildir (it needs cur/, new/ and tmp/ folders); "
                 "check [mailbox] url"
             )
@@ -347,7 +352,7 @@ class MaildirMailbox:
     def _existing(self, folder: str) -> Path:
         path = self.folder_path(folder)
         if not _is_maildir(path):
-            raise MailboxError(f"folder {folder!r} does not exist in {self.describe()}")
+            raise MissingFolderError(f"folder {folder!r} does not exist in {self.describe()}")
         return path
 
     def _make_folder(self, path: Path) -> None:
@@ -689,9 +694,9 @@ class ImapMailbox:
         except imapclient.exceptions.IMAPClientError as exc:
             if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):
                 raise self._lost(exc) from None
-            raise MailboxError(
+            raise MissingFolderError(
                 f"folder {folder!r} does not exist in {self.describe()} "
-                f"({_server_text(exc)}); check [folders]"
+                f"({_server_text(exc)})"
             ) from None
         except _NETWORK_ERRORS as exc:
             raise self._lost(exc) from None
