@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MINIMAL_CONFIG, REPO
+from conftest import MINIMAL_CONFIG, REPO, make_maildir
 from smtpserver import make_certificate
 
 from triage import config as config_module
@@ -282,9 +282,38 @@ def test_locate_config_prefers_flag_then_environment(monkeypatch, tmp_path: Path
     assert locate_config(None) == tmp_path / "triage" / "triage.toml"
 
 
-def test_check_config_prints_ok(write_config, capsys) -> None:
+def test_check_config_prints_ok(write_config, tmp_path: Path, capsys) -> None:
+    make_maildir(tmp_path / "Maildir")
     assert main(["check-config", "--config", str(write_config())]) == 0
+    assert capsys.readouterr().out == (f"ok: maildir:{tmp_path / 'Maildir'} reached, folders "
+                                       "INBOX, Sent, Billing found\n")
+
+
+def test_check_config_offline_reads_the_file_only(write_config, capsys) -> None:
+    # No mailbox at all: --offline never looks for it.
+    assert main(["check-config", "--offline", "--config", str(write_config())]) == 0
     assert capsys.readouterr().out == "ok\n"
+
+
+@pytest.mark.parametrize("folder,key", [("Sent", "sent"), ("Billing", "notices")])
+def test_check_config_names_the_key_of_a_missing_folder(
+        write_config, tmp_path: Path, capsys, folder: str, key: str) -> None:
+    make_maildir(tmp_path / "Maildir", tuple(f for f in ("Sent", "Billing") if f != folder))
+    path = write_config()
+    assert main(["check-config", "--config", str(path)]) == 78
+    err = capsys.readouterr().err
+    assert err == (f"triage: error: folder {folder!r} does not exist in maildir:"
+                   f"{tmp_path / 'Maildir'}; check [folders] {key} in {path}\n")
+
+
+def test_check_config_says_when_the_password_cannot_be_read(
+        write_config, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRIAGE_IMAP_PASSWORD", raising=False)
+    text = MINIMAL_CONFIG.replace('url = "maildir:{maildir}"',
+                                  'url = "imaps://ana@mail.agency.example"')
+    assert main(["check-config", "--config", str(write_config(text))]) == 78
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "TRIAGE_IMAP_PASSWORD" in err
 
 
 def test_check_config_prints_one_line_and_fails(write_config, capsys) -> None:
@@ -346,7 +375,7 @@ def test_a_password_command_that_cannot_run_or_hangs_is_one_line(
 
 def test_a_failing_password_command_is_one_line_from_the_command_line(
         write_config, capsys: pytest.CaptureFixture[str]) -> None:
-    # The SMTP password is read only when the digest is sent: the configuration is fine.
+    # The file itself is fine; the password command fails whenever it is run.
     path = write_config(MINIMAL_CONFIG + f"""
 [smtp]
 url = "smtp://triage@127.0.0.1:9"
@@ -354,12 +383,15 @@ tls = "none"
 from = "triage@agency.example"
 password_command = '{sys.executable} -c "print(1234); import sys; sys.exit(5)"'
 """)
-    assert main(["check-config", "--config", str(path)]) == 0
+    assert main(["check-config", "--offline", "--config", str(path)]) == 0
     capsys.readouterr()
+    failure = ("triage: error: no password for the SMTP login triage@127.0.0.1: the "
+               "password command exited with 5; run it yourself to see why\n")
+    # check-config reads it, as the service does at start; the digest too.
+    assert main(["check-config", "--config", str(path)]) == 78
+    assert capsys.readouterr().err == failure
     assert main(["digest", "--config", str(path), "--send", "--end", "2026-11-23T08:00"]) == 78
-    err = capsys.readouterr().err
-    assert err == ("triage: error: no password for the SMTP login triage@127.0.0.1: the "
-                   "password command exited with 5; run it yourself to see why\n")
+    assert capsys.readouterr().err == failure
 
 
 def test_environment_is_not_needed_to_load(write_config) -> None:

@@ -483,6 +483,34 @@ def test_wrong_password_is_one_clear_line_and_no_retry(
             service.run_forever()
 
 
+def test_check_config_logs_in_and_finds_every_folder(
+    tmp_path: Path, dovecot: Dovecot, password: str,
+) -> None:
+    path = imap_config(tmp_path, dovecot)
+    env = {**os.environ, "TRIAGE_TEST_IMAP_PASSWORD": PASSWORD}
+
+    def check(config: Path, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "triage", "check-config", "--config",
+                               str(config)], capture_output=True, text=True, env=environment,
+                              timeout=60, check=False)
+
+    done = check(path, env)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("ok: ") and "INBOX, Sent, Billing found" in done.stdout
+    misspelt = tmp_path / "misspelt.toml"
+    misspelt.write_text(path.read_text(encoding="utf-8").replace('sent = "Sent"',
+                                                                  'sent = "Snet"'))
+    done = check(misspelt, env)
+    assert done.returncode == 78
+    assert "folder 'Snet' does not exist" in done.stderr and "check [folders] sent" in done.stderr
+    wrong = check(path, {**env, "TRIAGE_TEST_IMAP_PASSWORD": "wrong-Pa55word-xyz"})
+    assert wrong.returncode == 77 and "refused the login" in wrong.stderr
+    for run in (done, wrong):
+        assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+        assert PASSWORD not in run.stderr + run.stdout
+    assert "wrong-Pa55word-xyz" not in wrong.stderr + wrong.stdout
+
+
 def test_missing_inbox_folder_is_a_clear_error(
     tmp_path: Path, dovecot: Dovecot, password: str,
 ) -> None:

@@ -17,6 +17,7 @@ import json
 import logging
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -39,7 +40,7 @@ from triage.errors import (
 )
 from triage.export import export_rows, write_csv, write_file, write_jsonl
 from triage.files import exclusive_lock, write_private
-from triage.ingest import Progress, ingest
+from triage.ingest import Progress, ingest, required_folder
 from triage.mailbox import ImapMailbox, Mailbox, MaildirMailbox
 from triage.message import Kind
 from triage.show import gather, printable, render
@@ -86,8 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(action=action)
         return sub
 
-    command("check-config", "Check the configuration file; print 'ok' or the first mistake.",
-            cmd_check_config)
+    check = command(
+        "check-config",
+        "Check the configuration: read the file, get the passwords (from the environment "
+        "or the password command), log in to the mailbox and look for every folder it "
+        "names; print 'ok' or the first mistake.", cmd_check_config)
+    check.add_argument("--offline", action="store_true",
+                       help="check the file only: no passwords, no login")
     sub = command("run", "Run the service: read new mail as it arrives (IMAP IDLE, or "
                   "polling), classify every client message and store the verdict. Runs "
                   "until SIGTERM or Ctrl-C; reconnects by itself after an outage.", cmd_run)
@@ -497,8 +503,30 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    load(args)
-    print("ok")
+    config = load(args)
+    if args.offline:
+        print("ok")
+        return EXIT_OK
+    if not args.verbose:
+        # One line, "ok" or the mistake: not imapclient's news of closing the connection.
+        logging.getLogger("imapclient").setLevel(logging.WARNING)
+    if config.smtp is not None and config.smtp.credentials is not None:
+        read_password(config.smtp.credentials,
+                      f"SMTP login {config.smtp.user}@{config.smtp.host}")
+    with tempfile.TemporaryDirectory(prefix="triage-check-") as scratch:
+        # A throwaway store: checking must not create or change the real one.
+        with Store(Path(scratch) / "check.db") as store:
+            mailbox = mailbox_opener(config, store)()
+            try:
+                for folder in config.folders.all_read:
+                    try:
+                        mailbox.status(folder)
+                    except MissingFolderError as exc:
+                        raise required_folder(config, folder, exc) from None
+            finally:
+                mailbox.close()
+    print(f"ok: {mailbox.describe()} reached, folders {', '.join(config.folders.all_read)} "
+          "found")
     return EXIT_OK
 
 

@@ -213,8 +213,8 @@ def warn_missing(folder: str, exc: MailboxError) -> None:
 
 
 def required_folder(config: Config, folder: str, exc: MailboxError) -> MailboxError:
-    """The error to raise for the inbox or Sent folder that cannot be opened: when
-    it does not exist, one that names the [folders] key to fix."""
+    """The error to raise for a folder that cannot be opened: when it does not
+    exist, one that names the [folders] key to fix."""
     if isinstance(exc, MissingFolderError):
         return MissingFolderError(f"{exc}; check [folders] {config.folders.key_of(folder)} "
                                   f"in {config.source}")
