@@ -349,3 +349,26 @@ def test_classify_needs_no_configuration(monkeypatch, tmp_path: Path, capsys) ->
 def test_classify_a_missing_path_is_one_clear_line(capsys) -> None:
     assert main(["classify", "/nonexistent/mail.eml"]) == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_classify_checks_every_path_before_the_first_result(capsys) -> None:
+    # A typo in the last path must not leave the first ones printed and the rest undone.
+    good = str(FIXTURES_MAIL / "en_sig_dashdash.eml")
+    assert main(["classify", good, "/nonexistent/mail.eml", good]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "triage: error: /nonexistent/mail.eml: no such file or folder\n"
+
+
+@pytest.mark.parametrize("command", ["evaluate", "train"])
+def test_a_corpus_file_that_is_not_utf8_is_one_line(tmp_path: Path, capsys, command: str
+                                                    ) -> None:
+    good = json.dumps({"id": "x-1", "lang": "es", "label": "other", "hostility": 0,
+                       "subject": "", "body": "hola", "group": "g1"})
+    corpus = tmp_path / "latin1.jsonl"
+    corpus.write_bytes(good.encode() + b"\n" + '{"body": "ma\xf1ana"}\n'.encode("latin-1"))
+    extra = ["--out", str(tmp_path / "model")] if command == "train" else []
+    assert main([command, "--corpus", str(corpus), *extra]) == 1
+    err = capsys.readouterr().err
+    assert err == f"triage: error: {corpus}:2: not UTF-8 text (a corpus file is JSON Lines " \
+                  "in UTF-8)\n"

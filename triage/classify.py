@@ -47,14 +47,19 @@ class MessageClassifier:
 
 def message_files(paths: Sequence[str]) -> Iterator[Path]:
     """Every message file under ``paths``: files as given, .eml files in folders
-    (recursively), and the files of a Maildir's cur/ and new/."""
+    (recursively), and the files of a Maildir's cur/ and new/. Every path is checked
+    before the first file is given, so a typo in the last one stops nothing half done."""
+    for name in paths:
+        path = Path(name)
+        if not path.exists():
+            raise TriageError(f"{path}: no such file or folder")
+        if not (path.is_file() or path.is_dir()):
+            raise TriageError(f"{path}: not a file or a folder of messages")
     for name in paths:
         path = Path(name)
         if path.is_file():
             yield path
         elif (path / "cur").is_dir() and (path / "new").is_dir():
             yield from sorted(maildir_files(path).values())
-        elif path.is_dir():
-            yield from sorted(p for p in path.rglob("*.eml") if p.is_file())
         else:
-            raise TriageError(f"{path}: no such file or folder")
+            yield from sorted(p for p in path.rglob("*.eml") if p.is_file())

@@ -59,6 +59,10 @@ def load_examples(paths: Iterable[Path]) -> list[Example]:
             lines = path.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise TriageError(f"cannot read the corpus file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            line_number = path.read_bytes()[: exc.start].count(b"\n") + 1
+            raise TriageError(f"{path}:{line_number}: not UTF-8 text (a corpus file is JSON "
+                              "Lines in UTF-8)") from None
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

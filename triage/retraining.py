@@ -194,7 +194,7 @@ def retrain(config: Config, store: Store, now: datetime, corpus: Sequence[str] |
     if not force and not has_new_corrections(store):
         return RetrainResult("nothing", detail="no new correction since the last retraining")
     upto, count = _state(store)
-    log.info("retraining on the corpus and %d corrections (about a minute)", count)
+    log.info("retraining on the corpus and %d corrections (about 30 s)", count)
     try:
         with _locked(config.models_dir):
             result = _retrain(config, store, now, upto, corpus)
