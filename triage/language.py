@@ -27,9 +27,18 @@ def detector() -> LanguageDetector:
     # Low-accuracy mode uses the trigram models only: its first call takes a few
     # hundredths of a second instead of 0.3-1 s (loading the larger models), which
     # matters for 'triage classify'; on the 10,020 corpus and external messages it
-    # gets 16 wrong instead of 2 (bench/results/language.txt).
+    # gets 16 wrong instead of 2, and 10 with the full models asked when it says
+    # "other" (bench/results/language.txt).
     return (LanguageDetectorBuilder.from_languages(*_CODES, *_NEIGHBOURS)
             .with_low_accuracy_mode().build())
+
+
+@functools.cache
+def full_detector() -> LanguageDetector:
+    # Asked only when the trigrams say "other": on a short line they can take
+    # "Nadie nos avisó del corte de anoche." for German (0.96), and the full models
+    # read it as Spanish. Loaded on first need.
+    return LanguageDetectorBuilder.from_languages(*_CODES, *_NEIGHBOURS).build()
 
 
 def detect_language(text: str, fallback: str = "") -> str:
@@ -40,7 +49,12 @@ def detect_language(text: str, fallback: str = "") -> str:
         sample = f"{sample}\n{fallback[:_SAMPLE_CHARS]}"
     if _letters(sample) < _MIN_LETTERS:
         return OTHER
-    values = detector().compute_language_confidence_values(sample)
+    found = _decide(detector(), sample)
+    return _decide(full_detector(), sample) if found == OTHER else found
+
+
+def _decide(languages: LanguageDetector, sample: str) -> str:
+    values = languages.compute_language_confidence_values(sample)
     if not values:
         return OTHER
     best = values[0]
