@@ -15,6 +15,7 @@ import contextlib
 import functools
 import json
 import logging
+import shutil
 import signal
 import sys
 import tempfile
@@ -469,9 +470,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Drafts:  {config.mailbox.path / '.Drafts' / 'cur'} (one .eml-like file each)")
     print(f"Digest:  {page} (the week's hostile threads, as the weekly email shows them)")
     print(f"Store:   {config.store.path}")
-    print(f"More:    triage show --config {config.source} MESSAGE_ID  (ids: triage export "
-          f"--config {config.source})")
+    program = this_program()
+    print(f"More:    {program} show --config {config.source} MESSAGE_ID  (ids: {program} "
+          f"export --config {config.source})")
     return EXIT_OK
+
+
+def this_program() -> str:
+    """How to run triage again from this shell: ``triage`` when that is the one on the
+    PATH, else the path of the one running (``.venv/bin/triage`` after scripts/demo)."""
+    running = Path(sys.argv[0])
+    if running.name == "triage" and running.is_file():
+        on_path = shutil.which("triage")
+        if on_path and Path(on_path).resolve() == running.resolve():
+            return "triage"
+        return str(running.absolute())
+    return f"{sys.executable} -m triage"
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
