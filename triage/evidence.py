@@ -352,9 +352,10 @@ class Finding:
 # searched as an accusation; if what that cites first announced an event of the
 # days just before the complaint, at least this likely to be proof, the message is
 # an accusation. On the scenarios (bench/evidence.py, the model's categories, the
-# classifier of six corpus waves) it relabelled 17 of the 782 tuning complaints, 15
-# of them rightly, and 1 of the 64 measured ones, rightly. A doubt of 0.05 relabelled
-# 20 of the 782, 17 rightly, and cited a notice in 2 more no-proof scenarios.
+# classifier of seven corpus waves) it relabelled 19 of the 782 tuning complaints, 15
+# of them rightly, and 1 of the 64 measured ones, rightly. With the classifier of six
+# waves, a doubt of 0.05 relabelled 20 of the 782, 17 rightly, and cited a notice in 2
+# more no-proof scenarios.
 ACCUSATION_DOUBT = 0.1
 ANNOUNCED_CHANCE = 0.7
 
