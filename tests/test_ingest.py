@@ -180,6 +180,7 @@ def test_a_missing_notice_folder_is_skipped_with_a_warning(
     shutil.rmtree(tmp_path / "Maildir" / ".Billing")
     assert main(["ingest", "--config", str(write_config()), "--no-progress"]) == 0
     assert "folder 'Billing' does not exist" in caplog.text
+    assert "check [folders] notices in" in caplog.text and "skipping it" in caplog.text
 
 
 @pytest.mark.parametrize("command", ["check-config", "ingest", "export", "list"])

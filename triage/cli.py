@@ -41,7 +41,7 @@ from triage.errors import (
 )
 from triage.export import export_rows, write_csv, write_file, write_jsonl
 from triage.files import exclusive_lock, write_private
-from triage.ingest import Progress, ingest, required_folder
+from triage.ingest import Progress, folder_error, ingest
 from triage.mailbox import ImapMailbox, Mailbox, MaildirMailbox
 from triage.message import Kind
 from triage.show import gather, printable, render
@@ -536,7 +536,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
                     try:
                         mailbox.status(folder)
                     except MissingFolderError as exc:
-                        raise required_folder(config, folder, exc) from None
+                        raise folder_error(config, folder, exc) from None
             finally:
                 mailbox.close()
     print(f"ok: {mailbox.describe()} reached, folders {', '.join(config.folders.all_read)} "

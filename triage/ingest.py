@@ -212,9 +212,9 @@ def warn_missing(folder: str, exc: MailboxError) -> None:
     log.warning("%s; skipping it", exc)
 
 
-def required_folder(config: Config, folder: str, exc: MailboxError) -> MailboxError:
-    """The error to raise for a folder that cannot be opened: when it does not
-    exist, one that names the [folders] key to fix."""
+def folder_error(config: Config, folder: str, exc: MailboxError) -> MailboxError:
+    """The error to raise or report for a folder that cannot be opened: when it
+    does not exist, one that names the [folders] key to fix."""
     if isinstance(exc, MissingFolderError):
         return MissingFolderError(f"{exc}; check [folders] {config.folders.key_of(folder)} "
                                   f"in {config.source}")
@@ -247,8 +247,8 @@ def ingest(
             if isinstance(exc, MailboxConnectionError):
                 raise
             if folder in (config.folders.inbox, config.folders.sent):
-                raise required_folder(config, folder, exc) from None
-            on_missing(folder, exc)
+                raise folder_error(config, folder, exc) from None
+            on_missing(folder, folder_error(config, folder, exc))
             report.folders.append(FolderReport(folder=folder, missing=True))
             continue
         progress = progress_factory(folder, len(uids)) if progress_factory else None
