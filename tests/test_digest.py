@@ -254,6 +254,31 @@ def test_the_digest_is_in_the_providers_language(tmp_path: Path) -> None:
     assert spanish.subject.startswith("triage: 4 hilos hostiles")
 
 
+def test_a_digest_of_another_length_than_a_week_does_not_call_itself_weekly(
+        tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    week(desk)
+    desk.run(END)
+    with Store(desk.config.store.path) as store:
+        fortnight = digest.build(store, END, 14, MADRID)
+        day = digest.build(store, END, 1, MADRID)
+    english, spanish, portuguese = (digest.render(fortnight, lang) for lang in ("en", "es", "pt"))
+    assert english.text.startswith("Digest of the last 14 days, 9 Nov to 23 Nov\n")
+    assert "Average per 14 days, previous 4 periods" in english.html
+    assert "Weekly" not in english.text + english.html
+    assert "This week" not in english.text + english.html
+    assert spanish.text.startswith("Resumen de los últimos 14 días, ")
+    assert "este periodo / media por periodo de 14 días, 4 periodos anteriores" in spanish.text
+    assert "semanal" not in spanish.text and "Esta semana" not in spanish.text
+    assert portuguese.text.startswith("Resumo dos últimos 14 dias, ")
+    assert "semanal" not in portuguese.text and "Esta semana" not in portuguese.text
+    daily = digest.render(day, "en")
+    assert daily.text.startswith("Daily digest, 22 Nov to 23 Nov\n")
+    assert "today / daily average, previous 4 days" in daily.text
+    # A week is still a week.
+    assert digest.render(built(desk), "en").text.startswith("Weekly digest, 16 Nov to 23 Nov\n")
+
+
 def test_digest_command_prints_the_text_or_writes_an_html_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     desk = Desk(tmp_path)

@@ -179,7 +179,11 @@ def test_export_and_digest_files_are_owner_only(
     page = tmp_path / "reports" / "week" / "digest.html"
     assert main(["digest", "--config", config, "--end", "2026-11-23T10:00",
                  "--out", str(page)]) == 0
-    capsys.readouterr()
+    err = capsys.readouterr().err
+    # The folders it had to make are named: a typo in the path does not go unnoticed.
+    assert f"made the folder {tmp_path / 'reports'} (readable by you only)" in err
+    assert f"made the folder {page.parent} (readable by you only)" in err
+    assert err.count("made the folder") == 2  # tmp_path existed: the -o export made none
     assert "bruno@client.example" in out.read_text()
     assert [mode(p) for p in (out, tmp_path / "all.jsonl", page)] == [0o600] * 3
     assert mode(tmp_path / "reports") == mode(page.parent) == 0o700

@@ -40,7 +40,7 @@ from triage.errors import (
     UsageError,
 )
 from triage.export import export_rows, write_csv, write_file, write_jsonl
-from triage.files import exclusive_lock, write_private
+from triage.files import exclusive_lock, private_folder, write_private
 from triage.ingest import Progress, folder_error, ingest
 from triage.mailbox import ImapMailbox, Mailbox, MaildirMailbox
 from triage.message import Kind
@@ -267,6 +267,21 @@ def setup_logging(verbose: bool = False, quiet: bool = False, json_lines: bool =
 
 def load(args: argparse.Namespace) -> Config:
     return load_config(locate_config(args.config))
+
+
+def output_file(value: str) -> Path:
+    """A file the user named for a command's output. Its folder is made when missing,
+    readable by its owner only, and the user is told (a typo in the path should not
+    go unnoticed)."""
+    path = Path(value)
+    if not path.parent.exists():
+        try:
+            private_folder(path.parent)
+        except OSError as exc:
+            raise TriageError(f"cannot make the folder {path.parent}: "
+                              f"{exc.strerror or exc}") from None
+        log.info("made the folder %s (readable by you only) for %s", path.parent, path.name)
+    return path
 
 
 def mailbox_opener(config: Config, store: Store) -> Callable[[], Mailbox]:
@@ -497,12 +512,13 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if args.send and config.smtp is None:
         raise ConfigError(f"{config.source}: --send needs an [smtp] table (see "
                           "triage.example.toml)")
+    out = output_file(args.out) if args.out else None
     end = config.local(args.end or datetime.now(ZoneInfo(config.provider.timezone)))
     with Store(config.store.path) as store:
         found, mail = digest.compose(config, store, end, args.days)
-        if args.out:
+        if out:
             page = digest.html_page(found, config.provider.language)
-            write_private(Path(args.out), page)
+            write_private(out, page)
             print(f"{found.hostile_threads} hostile threads; the digest is in {args.out}")
         if args.send:
             assert config.smtp is not None
@@ -583,9 +599,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     config = load(args)
     writer = write_csv if args.format == "csv" else write_jsonl
+    output = output_file(args.output) if args.output else None
     with Store(config.store.path) as store:
-        if args.output:
-            count = write_file(Path(args.output), writer, export_rows(store))
+        if output:
+            count = write_file(output, writer, export_rows(store))
             log.info("%d rows written to %s", count, args.output)
         else:
             writer(export_rows(store), sys.stdout)

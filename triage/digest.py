@@ -99,6 +99,7 @@ class Digest:
     # many), and the retraining attempts and rollbacks of the period (store.retrains).
     corrections: dict[tuple[str, str], int] = field(default_factory=dict)
     retrains: list[dict[str, Any]] = field(default_factory=list)
+    days: int = 7  # the period's length: a week unless asked otherwise (digest --days)
 
     @property
     def hostile_threads(self) -> int:
@@ -169,7 +170,8 @@ def build(store: Store, end: datetime, days: int, zone: ZoneInfo) -> Digest:
         rising=_rising(current, before), open_faults=open_faults, weeks=weeks,
         corrections=dict(Counter((c["old_label"] or "?", c["new_label"])
                                  for c in store.corrections(start, end))),
-        retrains=[r for r in store.retrains(start) if r["at"] < end.isoformat()])
+        retrains=[r for r in store.retrains(start) if r["at"] < end.isoformat()],
+        days=days)
 
 
 def _compare(now: Counter[str], before: Counter[str], keys: Sequence[str]
@@ -355,6 +357,59 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# What LABELS says of a week, for a period of another length ({days} days; one day
+# has its own words).
+PERIOD_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Digest of the last {days} days", "summary": "This period",
+        "this_week": "This period", "before": "Average per {days} days, previous 4 periods",
+        "no_threads": "No hostile threads in this period.",
+        "corrections_none": "No corrections in this period.",
+        "corrections_count": "{{count}} messages re-sorted by you in this period:",
+        "corrections_one": "1 message re-sorted by you in this period:",
+    },
+    "es": {
+        "title": "Resumen de los últimos {days} días", "summary": "Este periodo",
+        "this_week": "Este periodo",
+        "before": "Media por periodo de {days} días, 4 periodos anteriores",
+        "no_threads": "No hubo hilos hostiles en este periodo.",
+        "corrections_none": "Ninguna corrección en este periodo.",
+        "corrections_count": "{{count}} mensajes reclasificados por usted en este periodo:",
+        "corrections_one": "1 mensaje reclasificado por usted en este periodo:",
+    },
+    "pt": {
+        "title": "Resumo dos últimos {days} dias", "summary": "Este período",
+        "this_week": "Este período",
+        "before": "Média por período de {days} dias, 4 períodos anteriores",
+        "no_threads": "Não houve conversas hostis neste período.",
+        "corrections_none": "Nenhuma correção neste período.",
+        "corrections_count": "{{count}} mensagens reclassificadas por si neste período:",
+        "corrections_one": "1 mensagem reclassificada por si neste período:",
+    },
+}
+ONE_DAY_LABELS: dict[str, dict[str, str]] = {
+    "en": {"title": "Daily digest", "summary": "Today", "this_week": "Today",
+           "before": "Daily average, previous 4 days"},
+    "es": {"title": "Resumen diario", "summary": "Hoy", "this_week": "Hoy",
+           "before": "Media diaria de los 4 días anteriores"},
+    "pt": {"title": "Resumo diário", "summary": "Hoje", "this_week": "Hoje",
+           "before": "Média diária dos 4 dias anteriores"},
+}
+
+
+def labels_for(language: str, days: int = 7) -> dict[str, str]:
+    """The digest's words in ``language`` (English when it has none) for a period of
+    ``days``: a weekly digest speaks of this week, any other of this period."""
+    if language not in LABELS:
+        language = "en"
+    labels = dict(LABELS[language])
+    if days != 7:
+        labels.update({k: v.format(days=days) for k, v in PERIOD_LABELS[language].items()})
+    if days == 1:
+        labels.update(ONE_DAY_LABELS[language])
+    return labels
+
+
 def _env() -> jinja2.Environment:
     # Autoescaping for everything but the plain-text template, and no filter
     # marks client text safe.
@@ -377,7 +432,7 @@ class Rendered:
 
 
 def render(digest: Digest, language: str, chart_src: str | None = None) -> Rendered:
-    labels = LABELS.get(language, LABELS["en"])
+    labels = labels_for(language, digest.days)
     locale = {"es": "es_ES", "pt": "pt_PT", "en": "en_GB"}.get(language, "en_GB")
     local = digest.zone
 

@@ -158,7 +158,7 @@ class Reporter:
 
     def alert(self, row: dict[str, Any]) -> EmailMessage:
         """The alert for one stored client message: sender, subject, category only."""
-        labels = digests.LABELS.get(self.config.provider.language, digests.LABELS["en"])
+        labels = digests.labels_for(self.config.provider.language)
         category = labels[row["category"]]
         sender = digests.one_line(row["sender"] or "?")
         subject = digests.one_line(row["subject"])
