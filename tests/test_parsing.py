@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import json
 import sys
@@ -206,6 +207,46 @@ def test_raw_utf8_headers_are_left_as_they_are() -> None:
     got = parse_message(raw)
     assert (got.sender.name, got.subject) == ("João Simões", "Não recebi a fatura")
     assert not any("Windows-1252" in d for d in got.defects)
+
+
+_PLAIN = base64.b64encode("Nadie nos avisó del corte de anoche.".encode()).decode()
+_HTML = base64.b64encode("<p>Nadie nos avisó del corte de anoche, <b>exijo</b> una "
+                         "explicación.</p>".encode()).decode()
+
+
+def _alternative(plain_base64: str, html: bool = True) -> bytes:
+    parts = [f"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+             f"{plain_base64}\n"]
+    if html:
+        parts.append(f"Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: "
+                     f"base64\n\n{_HTML}\n")
+    body = "".join(f"--BB\n{p}" for p in parts) + "--BB--\n"
+    return (f"From: a@b.example\nTo: c@d.example\nSubject: corte\nMessage-ID: <b64@b>\n"
+            f"MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"BB\"\n\n"
+            f"{body}").encode()
+
+
+@pytest.mark.parametrize("damaged", [
+    _PLAIN[:len(_PLAIN) // 2 + 1],  # cut mid-way: only the start decodes
+    _PLAIN[:10] + "*!*" + _PLAIN[10:],  # characters that are not base64
+    "%%%% no es base64 %%%%%",  # nothing of it decodes to text
+])
+def test_a_text_part_with_damaged_base64_gives_way_to_its_html_alternative(damaged: str) -> None:
+    got = parse_message(_alternative(damaged))
+    assert got.body == "Nadie nos avisó del corte de anoche, exijo una explicación."
+    assert "damaged base64 in a text part" in got.defects
+
+
+def test_damaged_base64_without_an_alternative_keeps_what_is_text_and_says_so() -> None:
+    cut = parse_message(_alternative(_PLAIN[:27], html=False))
+    assert cut.body == "Nadie nos avisó del"
+    assert "damaged base64 in a text part" in cut.defects
+    junk = parse_message(_alternative("%%%% no es base64 %%%%%", html=False))
+    assert junk.body == "" and junk.unreadable is None  # its headers are still read
+    assert "damaged base64 in a text part" in junk.defects
+    whole = parse_message(_alternative(_PLAIN))
+    assert whole.body == "Nadie nos avisó del corte de anoche."
+    assert not any("base64" in d for d in whole.defects)
 
 
 def test_text_without_headers_is_not_mistaken_for_a_header_block() -> None:

@@ -376,6 +376,7 @@ def _defects(parsed: mailparser.MailParser) -> list[str]:
 def _body_text(msg: email.message.Message) -> tuple[str, list[str]]:
     """The plain text of the message body (HTML converted when there is no plain text)."""
     plain: list[str] = []
+    damaged: list[str] = []  # plain text whose base64 was damaged: only the part we could read
     html: list[str] = []
     notes: list[str] = []
     for part in _text_parts(msg):
@@ -384,9 +385,12 @@ def _body_text(msg: email.message.Message) -> tuple[str, list[str]]:
             notes.append(note)
         if not text.strip():
             continue
-        (html if part.get_content_subtype() == "html" else plain).append(text)
-    if plain:
-        return "\n\n".join(plain), notes
+        if part.get_content_subtype() == "html":
+            html.append(text)
+        else:
+            (damaged if note == DAMAGED_BASE64 else plain).append(text)
+    if plain or damaged and not html:
+        return "\n\n".join(plain or damaged), notes
     if any(len(h) > MAX_HTML_CHARS for h in html):
         notes.append(f"HTML longer than {MAX_HTML_CHARS} characters: only the start was read")
     return "\n\n".join(html_to_text(h[:MAX_HTML_CHARS]) for h in html), notes
@@ -431,12 +435,32 @@ def decode_part(part: email.message.Message) -> tuple[str, str | None]:
     common lie of webmail), then the declared charset, then windows-1252, which
     is what undeclared 8-bit text from these clients almost always is.
     """
+    known = len(part.defects)
     try:
         payload = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - a broken transfer encoding must not stop parsing
         return "", "undecodable transfer encoding"
     if not isinstance(payload, bytes):
         return "", None
+    # Decoding damaged base64 records what it met on the part (and gives back what it
+    # could: the text up to the damage, or the encoded characters themselves).
+    broken = part.defects[known:]
+    del part.defects[known:]  # a second decode must find the same
+    if any(isinstance(d, _BASE64_DEFECTS) for d in broken):
+        text, note = _decoded_payload(payload, part)
+        # What does not even decode in its charset is not text at all: nothing is kept.
+        return ("", DAMAGED_BASE64) if note else (text, DAMAGED_BASE64)
+    return _decoded_payload(payload, part)
+
+
+# The note on a text part whose base64 is damaged: its text is what could be read.
+DAMAGED_BASE64 = "damaged base64 in a text part"
+_BASE64_DEFECTS = (email.errors.InvalidBase64CharactersDefect,
+                   email.errors.InvalidBase64PaddingDefect,
+                   email.errors.InvalidBase64LengthDefect)
+
+
+def _decoded_payload(payload: bytes, part: email.message.Message) -> tuple[str, str | None]:
     declared = (part.get_content_charset() or "").lower() or None
     label = declared
     if declared in ("utf-16", "utf16") and not payload.startswith(_UTF16_BOMS):
