@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import shutil
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import FIXTURES_MAIL, REPO
 
-from triage.classifier import Prepared, own_text, predict, prepare
+from triage.classifier import Prepared, own_text, predict, prepare, temper
 from triage.classify import MessageClassifier
 from triage.cli import main
 from triage.corpus import default_corpus_files, load_examples
@@ -314,6 +315,30 @@ def test_hand_picked_hard_cases(classifier: MessageClassifier, lang: str, subjec
     low, high = hostility
     assert low <= prediction.hostility <= high, prediction.hostility_score
     assert abs(sum(prediction.probabilities.values()) - 1) < 0.01
+
+
+@pytest.mark.parametrize("subject", ["Fatura em atraso", "Website down", "Urgente", "Hola"])
+def test_a_message_that_is_only_a_subject_keeps_its_category_but_is_less_sure(
+        classifier: MessageClassifier, subject: str) -> None:
+    doc = prepare(subject, " \n-- \n", classifier.analyzer)
+    assert doc.subject_only
+    [raw] = predict(classifier.model.classifier, [dataclasses.replace(doc, subject_only=False)])
+    read = classifier.classify_text(subject, "")
+    assert read.category == raw.category
+    assert read.confidence < raw.confidence
+    assert sum(read.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
+    # A message with one word of its own is read as it is.
+    worded = prepare(subject, "ok", classifier.analyzer)
+    assert not worded.subject_only
+
+
+def test_tempering_keeps_the_order_and_flattens() -> None:
+    row = np.array([0.7, 0.2, 0.05, 0.04, 0.01])
+    assert temper(row, 1.0) == pytest.approx(row)
+    flatter = temper(row, 3.5)
+    assert flatter.sum() == pytest.approx(1.0)
+    assert list(np.argsort(flatter)) == list(np.argsort(row))
+    assert flatter.max() < row.max() and flatter.min() > row.min()
 
 
 def test_classify_json_on_files_folders_and_maildirs(tmp_path: Path, capsys) -> None:

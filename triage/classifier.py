@@ -94,6 +94,19 @@ class Prepared:
     chars: str
     style: tuple[float, ...]
     entities: tuple[tuple[str, str], ...]
+    # The client wrote nothing but the subject (an attachment sent on its own, a
+    # subject line used as the message): see SUBJECT_ONLY_TEMPERATURE.
+    subject_only: bool = False
+
+
+# A subject alone says much less than a message, and the model, which learnt from
+# messages, is as sure of it as of a whole one: on subject-only copies of the held-out
+# corpus it was right 0.475 of the time at a mean confidence of 0.792. Its
+# probabilities for such a message are tempered (each raised to 1/T and normalised);
+# T was fitted on those copies (negative log-likelihood) and checked on subject-only
+# copies of the external set: calibration error 0.338 before, 0.048 after, the
+# category unchanged (bench/subject_only.py).
+SUBJECT_ONLY_TEMPERATURE = 3.5
 
 
 def own_text(body: str) -> str:
@@ -123,6 +136,7 @@ def prepare(subject: str, text: str, analyzer: TextAnalyzer, lang: str | None = 
         chars=folded,
         style=style_features(text, folded, counts),
         entities=tuple((e.kind, e.value) for e in analysis.entities),
+        subject_only=not any(ch.isalnum() for ch in text),
     )
 
 
@@ -153,12 +167,22 @@ class Predictor(Protocol):
     def predict_both(self, docs: Sequence[Prepared]) -> tuple[np.ndarray, np.ndarray]: ...
 
 
+def temper(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities made less sure: each raised to 1/``temperature``, then normalised
+    (the same as dividing the scores behind a softmax by it)."""
+    logs = np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature
+    weights: np.ndarray = np.exp(logs - logs.max())
+    return weights / float(weights.sum())
+
+
 def predict(model: Predictor, docs: Sequence[Prepared]) -> list[Classification]:
     if not docs:
         return []
     proba, scores = model.predict_both(docs)
     results = []
     for doc, row, score in zip(docs, proba, scores, strict=True):
+        if doc.subject_only:
+            row = temper(row, SUBJECT_ONLY_TEMPERATURE)
         best = int(np.argmax(row))
         results.append(Classification(
             language=doc.lang, category=LABELS[best], confidence=round(float(row[best]), 4),
