@@ -389,7 +389,7 @@ def _body_text(msg: email.message.Message) -> tuple[str, list[str]]:
             html.append(text)
         else:
             (damaged if note == DAMAGED_BASE64 else plain).append(text)
-    if plain or damaged and not html:
+    if plain or (damaged and not html):
         return "\n\n".join(plain or damaged), notes
     if any(len(h) > MAX_HTML_CHARS for h in html):
         notes.append(f"HTML longer than {MAX_HTML_CHARS} characters: only the start was read")
@@ -429,7 +429,8 @@ _UTF16_BOMS = (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE)
 
 
 def decode_part(part: email.message.Message) -> tuple[str, str | None]:
-    """Decode one text part; return the text and a note when the charset lied or was unknown.
+    """Decode one text part; return the text and a note when the charset lied or was
+    unknown, or its base64 was damaged (DAMAGED_BASE64: the text is what could be read).
 
     Valid UTF-8 is taken as UTF-8 even when a Western charset is declared (a
     common lie of webmail), then the declared charset, then windows-1252, which
