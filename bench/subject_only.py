@@ -32,18 +32,7 @@ from triage.classifier import SUBJECT_ONLY_TEMPERATURE, prepare, temper  # noqa:
 from triage.corpus import LABELS, default_corpus_files, load_examples, split  # noqa: E402
 from triage.model_io import load_model  # noqa: E402
 from triage.nlp import TextAnalyzer  # noqa: E402
-
-
-def calibration_error(probabilities: np.ndarray, truth: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error over equal-width confidence bins."""
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == truth
-    error = 0.0
-    for low in np.arange(bins) / bins:
-        inside = (confidence > low) & (confidence <= low + 1 / bins)
-        if inside.any():
-            error += inside.mean() * abs(confidence[inside].mean() - correct[inside].mean())
-    return float(error)
+from triage.training import calibration_error  # noqa: E402
 
 
 def main() -> None:
@@ -76,14 +65,16 @@ def main() -> None:
              f"({machine()})",
              "set        messages  accuracy  as the model gives them: mean confidence, "
              f"calibration error   tempered (T = {SUBJECT_ONLY_TEMPERATURE}): the same"]
+    def error(probabilities: np.ndarray, truth: np.ndarray) -> float:
+        return calibration_error(probabilities.max(axis=1), probabilities.argmax(axis=1) == truth)
+
     for name, (probabilities, truth) in sets.items():
         after = tempered(probabilities, SUBJECT_ONLY_TEMPERATURE)
         accuracy = float((probabilities.argmax(axis=1) == truth).mean())
         lines.append(f"{name:10s} {len(truth):8d}  {accuracy:.3f}     "
-                     f"{probabilities.max(axis=1).mean():.3f}, "
-                     f"{calibration_error(probabilities, truth):.3f}"
+                     f"{probabilities.max(axis=1).mean():.3f}, {error(probabilities, truth):.3f}"
                      f"                                 {after.max(axis=1).mean():.3f}, "
-                     f"{calibration_error(after, truth):.3f}")
+                     f"{error(after, truth):.3f}")
     lines.append(f"the temperature fitted on the held-out copies: {best:.2f}")
     publish("subject_only.txt", lines)
 

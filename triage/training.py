@@ -96,8 +96,14 @@ def measure(examples: Sequence[Example], predictions: Sequence[Classification]) 
 def _expected_calibration_error(truth: Sequence[str], predictions: Sequence[Classification],
                                 bins: int = 10) -> float:
     """How far the confidence is from the accuracy, averaged over confidence bins."""
-    confidence = np.array([p.confidence for p in predictions])
-    correct = np.array([p.category == t for p, t in zip(predictions, truth, strict=True)])
+    return calibration_error(
+        np.array([p.confidence for p in predictions]),
+        np.array([p.category == t for p, t in zip(predictions, truth, strict=True)]), bins)
+
+
+def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: over equal-width bins of ``confidence``, how far it
+    is from the share of ``correct`` answers, weighted by the bin's size."""
     total = 0.0
     for low in np.linspace(0, 1, bins, endpoint=False):
         inside = (confidence > low) & (confidence <= low + 1 / bins)
