@@ -443,11 +443,9 @@ def decode_part(part: email.message.Message) -> tuple[str, str | None]:
         return "", "undecodable transfer encoding"
     if not isinstance(payload, bytes):
         return "", None
-    # Decoding damaged base64 records what it met on the part (and gives back what it
-    # could: the text up to the damage, or the encoded characters themselves).
-    broken = part.defects[known:]
-    del part.defects[known:]  # a second decode must find the same
-    if any(isinstance(d, _BASE64_DEFECTS) for d in broken):
+    # Decoding damaged base64 adds what it met to the part's defects (and gives back
+    # what it could: the text up to the damage, or the encoded characters themselves).
+    if any(isinstance(d, _BASE64_DEFECTS) for d in part.defects[known:]):
         text, note = _decoded_payload(payload, part)
         # What does not even decode in its charset is not text at all: nothing is kept.
         return ("", DAMAGED_BASE64) if note else (text, DAMAGED_BASE64)
