@@ -615,6 +615,39 @@ def test_shared_words_are_listed_rarest_first_and_ties_alphabetically() -> None:
     assert "shares the words violin, wombat, xilofono, yunque, zafiro" in scored.reasons
 
 
+def test_names_of_people_and_organisations_are_not_shared_words() -> None:
+    """The client's name, a colleague's, the provider's people and the words inside
+    either side's domain are in any personal notice and the complaint they sign: they
+    say nothing about what the complaint is about. An address the complaint writes
+    out is what it is about, and counts."""
+    when = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    complaint = Complaint(
+        message_id="<c@x>", date=when, subject="Queda nas matrículas",
+        sender="marcos@academiafolego.example", sender_name="Marcos Tavares",
+        body="Bruno, Luísa me disse que o site está pesado e as matrículas caíram."
+             "\n\nMarcos Tavares\nAcademia Fôlego",
+        thread_id=None, probabilities={"accusation": 1.0}, language="pt")
+    notice = Candidate(
+        row=1, message_id="<n@x>", date=when - timedelta(days=20),
+        subject="Lembrete: fatura RC-0420 vencida",
+        body="Olá, Marcos e Luísa,\n\nA fatura da Academia Fôlego venceu. Se preferir, "
+             "responda para contato@academiafolego.example.\n\nBruno",
+        sender="bruno@ruizcosta.example",
+        recipients=("Marcos Tavares <marcos@academiafolego.example>",
+                    "Luísa Prado <financeiro@academiafolego.example>"),
+        thread_id=None, to_complainant=True)
+    [scored] = score(complaint, [notice])
+    assert "words" not in scored.features  # they share only names
+    words = frozenset({"marcos", "tavares", "luisa", "bruno", "academia", "folego",
+                       "matriculas", "contato", "academiafolego", "pesado"})
+    assert evidence.without_names(words, complaint, [notice]) == {
+        "matriculas", "pesado", "contato"}
+    writing = dataclasses.replace(
+        complaint, body=complaint.body + " E o contato@academiafolego.example não recebe nada.")
+    assert evidence.without_names(words, writing, [notice]) == {
+        "matriculas", "pesado", "contato", "academiafolego"}
+
+
 def test_an_excerpt_skips_the_greeting_and_stops_at_a_word() -> None:
     text = "Hola, Marta:\n\n" + "La ventana de mantenimiento " * 20
     short = excerpt(text, limit=60)

@@ -11,7 +11,9 @@ Each candidate is scored on what it shares with the complaint, and why:
 - subject matter: the topics of topics.py, which bridge the complaint's words
   and the notice's across the three languages ("sin correo toda la noche" and
   "ventana de mantenimiento del servidor de correo" share mail + interruption);
-- words: the rarer words both use (server names, products, places), folded;
+- words: the rarer words both use (server names, products, places), folded, and
+  not the names of people and organisations, which any personal notice shares with
+  the complaint its addressee signs (see ``without_names``);
 - entities: the same invoice or reference code, amount or date; a notice about
   another invoice of the same series is a contradiction, not a match;
 - timing: an event the notice announced for the days just before the complaint;
@@ -54,6 +56,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from email.utils import getaddresses
 from typing import Any
 
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
@@ -64,7 +67,7 @@ from triage import proof
 from triage.language import detect_language
 from triage.nlp import entities_in, fold
 from triage.store import Store
-from triage.threads import party, strip_prefixes
+from triage.threads import FREE_MAIL, party, strip_prefixes
 from triage.topics import is_offer, marks, notice_types, topics, version_of
 from triage.workers import Splitter, share
 
@@ -114,6 +117,8 @@ _CODE = re.compile(
     r"(?<![\w/-])(?:([A-Z][A-Z0-9]{0,5}(?:-[A-Z0-9]{1,6})*-\d[\d/-]*\d)"
     r"|(?!(?:EUR|USD|BRL|MXN|GBP|INR|ARS|CLP|COP|PEN|VAT|IVA|R|RS|US) )"
     r"([A-Z]{1,4} (?:\d{3,}|\d+[/-]\d+)(?:[/-]\d+)*)|#(\d{4,}))(?![\w/-])")
+# "citas@clinicasol.example", "www.clinicasol.example", "clinicasol.com.br".
+_ADDRESS_OR_DOMAIN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b")
 _WORD = re.compile(r"[a-z0-9][a-z0-9-]{2,}[a-z0-9]")
 _MAIL_WORDS = frozenset("""
 hola ola hello dear estimado estimada estimados prezado prezada prezados caro cara saludo
@@ -155,6 +160,7 @@ class Complaint:
     language: str | None = None  # the classifier's, so the search need not detect it again
     settled: bool = False  # a person chose its category: the proof does not change it
     follows_accusation: bool = False  # an earlier client message of its thread is one
+    sender_name: str = ""  # the display name of its From
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,8 +358,8 @@ class Finding:
 # searched as an accusation; if what that cites first announced an event of the
 # days just before the complaint, at least this likely to be proof, the message is
 # an accusation. On the scenarios (bench/evidence.py, the model's categories, the
-# classifier of seven corpus waves) it relabelled 19 of the 782 tuning complaints, 15
-# of them rightly, and 1 of the 64 measured ones, rightly. With the classifier of six
+# classifier of seven corpus waves) it relabelled 18 of the 782 tuning complaints, 14
+# of them rightly, and 2 of the 64 measured ones, 1 rightly. With the classifier of six
 # waves, a doubt of 0.05 relabelled 20 of the 782, 17 rightly, and cited a notice in 2
 # more no-proof scenarios.
 ACCUSATION_DOUBT = 0.1
@@ -480,6 +486,8 @@ def assess(complaint: Complaint, candidates: Iterable[Candidate],
     own = profile(complaint.subject, complaint.body, complaint.language)
     if category is None:
         return own, []
+    candidates = list(candidates)
+    own = dataclasses.replace(own, words=without_names(own.words, complaint, candidates))
     scored = [Scored(c, (profiles or {}).get(c.row) or profile(c.subject, c.body))
               for c in candidates if c.date < complaint.date]
     scored = _drop_superseded(scored)
@@ -498,6 +506,59 @@ def assess(complaint: Complaint, candidates: Iterable[Candidate],
         _link(scored[0], scored[1:])
         scored.sort(key=lambda s: (-s.score, -s.candidate.date.timestamp()))
     return own, scored
+
+
+def without_names(words: frozenset[str], complaint: Complaint,
+                  candidates: Iterable[Candidate]) -> frozenset[str]:
+    """A complaint's ``words`` without those that name people and organisations
+    rather than what it is about: the complainant and the colleagues the notices
+    went to ("Lisa Grant"), the provider's people as their addresses show them
+    ("rhys.morgan@"), and the words inside either side's domain names ("Academia
+    Fôlego" for academiafolego.example). A notice that greets the client by name
+    shares those words with the complaint they signed, whatever it is about; a
+    notice sent to many in Bcc does not. An address or a domain the complaint writes
+    out ("mail to citas@clinicasol.example bounces") is what it is about, and stays."""
+    side = party(complaint.sender)
+    people = {(complaint.sender_name, complaint.sender)}
+    for cand in candidates:
+        people.add(("", cand.sender))
+        people.update(_people_of(cand.recipients, side))
+    names: set[str] = set()
+    labels: set[str] = set()
+    for name, address in people:
+        found = _name_words(name, address)
+        names |= found[0]
+        labels |= found[1]
+    written = words_of(fold(" ".join(_ADDRESS_OR_DOMAIN.findall(
+        f"{complaint.subject}\n{complaint.body}"))))
+    return frozenset(w for w in words if w in written or (
+        w not in names and not any(w in label for label in labels)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _people_of(recipients: tuple[str, ...], side: str) -> tuple[tuple[str, str], ...]:
+    """The recipients at ``side`` (a party), as name and address. A mass notice may
+    have hundreds of recipients: only the client's are parsed."""
+    theirs = [r for r in recipients if side in r.lower()]
+    return tuple((name, address) for name, address in getaddresses(theirs)
+                 if party(address) == side)
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_words(name: str, address: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The words that name a person (their display name, their address's local
+    part) and the labels of their domain that may name an organisation."""
+    local, _, domain = address.lower().partition("@")
+    words = words_of(fold(name)) | set(re.split(r"[._+-]+", fold(local)))
+    if domain in FREE_MAIL:  # "outlook" and "hotmail" name no one
+        return frozenset(words), frozenset()
+    # An organisation as its domain spells it: "Academia Fôlego" for
+    # academiafolego.example ("acme" names nothing inside itself). A provider whose
+    # domain is made of what it sells ("webhosting") loses those words from the
+    # comparison too; the topics still see them. Leaving the provider's domains
+    # out did a little worse on the tuning scenarios.
+    return frozenset(words), frozenset(
+        label for label in fold(domain).split(".") if len(label) >= 5)
 
 
 def _link(best: Scored, others: Iterable[Scored]) -> None:
@@ -528,8 +589,8 @@ def _tie(best: Scored, item: Scored) -> str | None:
 
 def _word_rarity(own: Profile, others: list[Profile]) -> dict[str, float]:
     """Inverse document frequency of the complaint's words among the client's
-    notices: the client's name and the provider's sign-off are in all of them and
-    say nothing; a server's name in one of them says a lot."""
+    notices: a sign-off in all of them says nothing (names are already gone, see
+    ``without_names``); a server's name in one of them says a lot."""
     count = len(others) + 1
     found = dict.fromkeys(own.words, 0)
     for other in others:
@@ -794,8 +855,8 @@ class EvidenceFinder:
             subject=record["subject"], body=record["body"], sender=record["sender"] or "",
             thread_id=record["thread_id"], probabilities=probabilities,
             in_reply_to=record["in_reply_to"], language=record["language"],
-            settled=settled,
-            follows_accusation=bool(record["follows_accusation"]))
+            settled=settled, follows_accusation=bool(record["follows_accusation"]),
+            sender_name=record["sender_name"] or "")
 
     def candidates(self, store: Store, complaint: Complaint) -> list[Candidate]:
         """The provider's messages to the complainant's party before the complaint,

@@ -659,8 +659,8 @@ class Store:
 
     def complaint(self, row_id: int) -> dict[str, Any] | None:
         row = self.db.execute(
-            """SELECT m.id, m.message_id, m.date, m.subject, m.body, m.sender, m.thread_id,
-                      m.in_reply_to, t.category, t.probabilities, t.language,
+            """SELECT m.id, m.message_id, m.date, m.subject, m.body, m.sender, m.sender_name,
+                      m.thread_id, m.in_reply_to, t.category, t.probabilities, t.language,
                       t.model_category, t.relabelled_from,
                       EXISTS(SELECT 1 FROM messages e JOIN triage et ON et.message = e.id
                              WHERE e.thread_id = m.thread_id AND e.date < m.date
