@@ -19,20 +19,39 @@ accusation, see evidence.ACCUSATION_DOUBT) and of those how many rightly.
 
 Run: .venv/bin/python bench/evidence.py [--verbose] [--no-write]
 Writes bench/results/evidence.txt.
+
+Scenarios written elsewhere, in the format of corpus/evidence_scenarios/BRIEF.md
+(addresses need not be at .example domains), are scored on their own, with every
+miss listed under --verbose and nothing written:
+
+  .venv/bin/python bench/evidence.py --scenarios FILE_OR_FOLDER [...] [--verbose]
+
+A scenario that breaks the brief's rules (a missing key, a proof sent after the
+complaint or to someone else...) is named with its file and line, and nothing is
+scored until they are fixed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
 from benchlib import Tally, machine, publish  # noqa: E402
-from scenarios import SCENARIOS, Classify, cited_keys, load, store_scenario  # noqa: E402
+from scenarios import (  # noqa: E402
+    SCENARIOS,
+    Classify,
+    brief_breaches,
+    cited_keys,
+    load,
+    store_scenario,
+)
 
 from triage.classify import MessageClassifier  # noqa: E402
 from triage.evidence import EvidenceFinder  # noqa: E402
@@ -74,17 +93,61 @@ def model_classify(classifier: MessageClassifier) -> callable:
     return for_scenario
 
 
+def given(paths: list[Path]) -> list[dict]:
+    """The scenarios of files (or folders of .jsonl files) written elsewhere, checked
+    against the brief; exits with a line for each problem when there are any."""
+    files = sorted({f for p in paths for f in (p.glob("*.jsonl") if p.is_dir() else [p])})
+    scenarios, problems = [], []
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            sys.exit(f"{path}: cannot read it as UTF-8 text ({exc})")
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                scenario = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"{path}:{number}: not JSON ({exc.msg})")
+                continue
+            name = scenario.get("id", "?") if isinstance(scenario, dict) else "?"
+            problems += [f"{path}:{number} ({name}): {problem}"
+                         for problem in brief_breaches(scenario, example_only=False)]
+            scenarios.append(scenario)
+    ids = Counter(s["id"] for s in scenarios if isinstance(s, dict) and "id" in s)
+    problems += [f"the id {i!r} is used more than once"
+                 for i, n in sorted(ids.items()) if n > 1]
+    if not files:
+        problems.append("no .jsonl file there")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        sys.exit(f"{len(problems)} problem(s) in the scenarios; nothing was scored "
+                 "(the format is in corpus/evidence_scenarios/BRIEF.md)")
+    return scenarios
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="list every miss")
     parser.add_argument("--no-write", action="store_true", help="do not write the results")
     parser.add_argument("--gold-only", action="store_true", help="skip the model's categories")
+    parser.add_argument("--scenarios", metavar="PATH", nargs="+", type=Path,
+                        help="score these scenario files or folders (written elsewhere) "
+                        "instead of the project's sets; never writes the results")
     args = parser.parse_args()
+    sets = {"given": args.scenarios} if args.scenarios else SETS
+    scenarios_of = {"given": given(args.scenarios)} if args.scenarios else {}
     classifier = None if args.gold_only else MessageClassifier()
-    lines = [f"evidence search on corpus/evidence_scenarios ({machine()})"]
-    for name, patterns in SETS.items():
-        paths = sorted({p for pattern in patterns for p in SCENARIOS.glob(pattern)})
-        scenarios = load(paths)
+    lines = [f"evidence search on "
+             f"{'the given scenarios' if args.scenarios else 'corpus/evidence_scenarios'} "
+             f"({machine()})"]
+    for name, patterns in sets.items():
+        if name in scenarios_of:
+            scenarios = scenarios_of[name]
+        else:
+            paths = sorted({p for pattern in patterns for p in SCENARIOS.glob(pattern)})
+            scenarios = load(paths)
         modes = [("gold category", None)]
         if classifier is not None:
             modes.append(("model's category", model_classify(classifier)))
@@ -93,10 +156,12 @@ def main() -> None:
             lines.append(f"{name:24s} {mode:17s} {tally.line()}")
             if classify_for is not None:
                 lines.append(f"{'':42s} {categories}")
-            if args.verbose and name.startswith("tuning"):
-                # Misses are listed for the tuning set only: the measured set stays unseen.
+            if args.verbose and not name.startswith("measured"):
+                # Misses are listed for the tuning set and given scenarios only: the
+                # measured set stays unseen.
                 lines += [f"    {e}" for e in tally.errors]
-    publish("evidence.txt", lines, write=not args.no_write and not args.verbose)
+    publish("evidence.txt", lines,
+            write=not args.no_write and not args.verbose and not args.scenarios)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ runs as the service runs it. Used by the tests and by bench/evidence.py.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from triage.config import Config, FoldersConfig, MailboxConfig, ProviderConfig, StoreConfig
-from triage.evidence import EvidenceFinder
+from triage.evidence import CATEGORIES, EvidenceFinder
 from triage.ingest import kind_of
 from triage.message import Classification, Kind, Message
 from triage.parsing import parse_message
 from triage.store import Fetched, Store
-from triage.threads import thread_keys
+from triage.threads import party, thread_keys
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "corpus" / "evidence_scenarios"
 FOLDER_ORDER = ("INBOX", "Sent", "Billing", "Notices")
@@ -130,3 +131,88 @@ def cited_keys(stored: Stored, finder: EvidenceFinder | None = None) -> list[str
     (finder or EvidenceFinder()).update(stored.store)
     row = stored.rows[stored.scenario["complaint"]]
     return [stored.key_of(e["message_id"]) for e in stored.store.evidence_of(row)]
+
+
+def address_of(person: str) -> str:
+    """The address of a scenario's "Name <address>" (a name may hold a comma)."""
+    inside = re.search(r"<([^<>]+)>\s*$", person)
+    return (inside.group(1) if inside else person).strip().lower()
+
+
+_SCENARIO_KEYS = ("id", "lang", "category", "provider", "messages", "complaint", "proof")
+_MESSAGE_KEYS = ("key", "folder", "from", "date", "subject", "body")
+
+
+def shape_problems(scenario: Any) -> list[str]:
+    """What keeps a scenario from being read at all: a missing key, a value of the
+    wrong type, a date that is not ISO 8601 with its offset (BRIEF.md, "Format")."""
+    if not isinstance(scenario, dict):
+        return ["not a JSON object"]
+    found = [f"no {key!r}" for key in _SCENARIO_KEYS if key not in scenario]
+    provider = scenario.get("provider")
+    if not isinstance(provider, dict) or not all(
+            isinstance(provider.get(k), list) for k in ("addresses", "domains")):
+        found.append("'provider' needs lists of 'addresses' and 'domains'")
+    if not isinstance(scenario.get("proof", []), list):
+        found.append("'proof' is not a list of keys")
+    messages = scenario.get("messages", [])
+    if not isinstance(messages, list) or not messages:
+        return [*found, "'messages' is not a list of messages"]
+    for number, message in enumerate(messages, start=1):
+        if not isinstance(message, dict):
+            found.append(f"message {number} is not a JSON object")
+            continue
+        name = message.get("key", f"message {number}")
+        found += [f"{name} has no {key!r}" for key in _MESSAGE_KEYS if key not in message]
+        if any(not isinstance(message.get(h, []), list) for h in ("to", "cc", "bcc")):
+            found.append(f"{name}: 'to', 'cc' and 'bcc' are lists of addresses")
+        try:
+            if "date" in message and datetime.fromisoformat(
+                    str(message["date"])).utcoffset() is None:
+                found.append(f"{name}: its date has no time zone")
+        except ValueError:
+            found.append(f"{name}: its date is not ISO 8601")
+    return found
+
+
+def brief_breaches(scenario: dict[str, Any], example_only: bool = True) -> list[str]:
+    """What in one scenario breaks the rules of corpus/evidence_scenarios/BRIEF.md
+    (``example_only``: every address at a .example domain, as the project's own
+    scenarios are; a set written elsewhere need not be)."""
+    shape = shape_problems(scenario)
+    if shape:
+        return shape
+    owns = config_for(scenario, Path()).provider.owns
+
+    def from_provider(message: dict[str, Any]) -> bool:
+        return owns(address_of(message["from"]))
+
+    messages = {m["key"]: m for m in scenario["messages"]}
+    found = []
+    if len(messages) != len(scenario["messages"]):
+        found.append("two messages share a key")
+    if scenario["category"] not in CATEGORIES:
+        found.append(f"category {scenario['category']!r}")
+    complaint = messages.get(scenario["complaint"])
+    if complaint is None or complaint["folder"] != "INBOX" or from_provider(complaint):
+        return [*found, "the complaint is not a client's message in INBOX"]
+    sender = address_of(complaint["from"])
+    when = datetime.fromisoformat(complaint["date"])
+    for key in scenario["proof"]:
+        proof = messages.get(key)
+        if proof is None:
+            found.append(f"proof {key} is not one of its messages")
+            continue
+        reached = {address_of(p) for h in ("to", "cc", "bcc") for p in proof.get(h, [])}
+        if (not from_provider(proof) or datetime.fromisoformat(proof["date"]) >= when
+                or party(sender) not in {party(a) for a in reached}):
+            found.append(f"proof {key} is not the provider's, before the complaint, "
+                         f"to the complainant's address or domain")
+    for message in messages.values():
+        parent = message.get("in_reply_to")
+        if parent is not None and parent not in messages:
+            found.append(f"{message['key']} answers {parent}, not one of its messages")
+        parties = [message["from"], *(p for h in ("to", "cc", "bcc") for p in message.get(h, []))]
+        if example_only and any(not address_of(p).endswith(".example") for p in parties):
+            found.append(f"{message['key']} has an address outside .example")
+    return found

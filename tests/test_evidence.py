@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,8 @@ from scenarios import (
     SCENARIOS,
     Classify,
     Stored,
+    brief_breaches,
     cited_keys,
-    config_for,
     load,
     message_ids,
     store_scenario,
@@ -36,7 +38,6 @@ from triage.evidence import (
 from triage.export import export_rows
 from triage.message import Classification, Message
 from triage.show import gather, printable, render
-from triage.threads import party
 from triage.topics import FINAL_VERSION, is_offer, version_of
 
 PROVIDER = {"name": "Nubeclara Hosting", "addresses": ["soporte@nubeclara.example",
@@ -666,70 +667,26 @@ def test_the_tuning_scenarios_run_end_to_end(tmp_path: Path) -> None:
     fault.store.close()
 
 
-def _address(party: str) -> str:
-    """The address of a scenario's "Name <address>" (a name may hold a comma)."""
-    inside = re.search(r"<([^<>]+)>\s*$", party)
-    return (inside.group(1) if inside else party).strip().lower()
-
-
-def _brief_breaches(scenario: dict[str, Any]) -> list[str]:
-    """What in one scenario breaks the rules of corpus/evidence_scenarios/BRIEF.md."""
-    owns = config_for(scenario, Path()).provider.owns
-
-    def from_provider(message: dict[str, Any]) -> bool:
-        return owns(_address(message["from"]))
-
-    messages = {m["key"]: m for m in scenario["messages"]}
-    found = []
-    if len(messages) != len(scenario["messages"]):
-        found.append("two messages share a key")
-    if scenario["category"] not in evidence.CATEGORIES:
-        found.append(f"category {scenario['category']!r}")
-    complaint = messages.get(scenario["complaint"])
-    if complaint is None or complaint["folder"] != "INBOX" or from_provider(complaint):
-        return [*found, "the complaint is not a client's message in INBOX"]
-    sender = _address(complaint["from"])
-    when = datetime.fromisoformat(complaint["date"])
-    for key in scenario["proof"]:
-        proof = messages.get(key)
-        if proof is None:
-            found.append(f"proof {key} is not one of its messages")
-            continue
-        reached = {_address(p) for h in ("to", "cc", "bcc") for p in proof.get(h, [])}
-        if (not from_provider(proof) or datetime.fromisoformat(proof["date"]) >= when
-                or party(sender) not in {party(a) for a in reached}):
-            found.append(f"proof {key} is not the provider's, before the complaint, "
-                         f"to the complainant's address or domain")
-    for message in messages.values():
-        parent = message.get("in_reply_to")
-        if parent is not None and parent not in messages:
-            found.append(f"{message['key']} answers {parent}, not one of its messages")
-        parties = [message["from"], *(p for h in ("to", "cc", "bcc") for p in message.get(h, []))]
-        if any(not _address(p).endswith(".example") for p in parties):
-            found.append(f"{message['key']} has an address outside .example")
-    return found
-
-
 def test_every_evidence_scenario_keeps_the_briefs_rules() -> None:
     """The answer keys the evidence figures rest on: every scenario file, tuning and
     measured, as its brief asks (a new wave that breaks them fails here)."""
     scenarios = load(sorted(SCENARIOS.glob("*.jsonl")))
     ids = [s["id"] for s in scenarios]
     assert len(ids) == len(set(ids)) and len(ids) >= 800
-    breaches = {s["id"]: b for s in scenarios if (b := _brief_breaches(s))}
+    breaches = {s["id"]: b for s in scenarios if (b := brief_breaches(s))}
     assert breaches == {}
 
 
 def test_the_brief_check_finds_a_late_proof_and_a_real_address() -> None:
     mass = notice("n1", "2026-03-04T17:30:00+01:00", ["avisos@nubeclara.example"],
                   bcc=["Recepción, Clínica Sol <recepcion@clinicasol.example>"])
-    assert _brief_breaches(dict(scenario(mass), proof=["n1"])) == []
+    assert brief_breaches(dict(scenario(mass), proof=["n1"])) == []
     late = dict(mass, date="2026-03-14T10:00:00+01:00")
-    assert _brief_breaches(dict(scenario(late), proof=["n1"])) == [
+    assert brief_breaches(dict(scenario(late), proof=["n1"])) == [
         "proof n1 is not the provider's, before the complaint, to the complainant's "
         "address or domain"]
     real = dict(mass, to=["someone@gmail.com"])
-    assert _brief_breaches(dict(scenario(real), proof=["n1"])) == [
+    assert brief_breaches(dict(scenario(real), proof=["n1"])) == [
         "n1 has an address outside .example"]
 
 
@@ -834,3 +791,32 @@ def test_a_complaint_the_search_fails_on_is_marked_searched_and_the_rest_go_on(
               for key, row in stored.rows.items() if key in ("c", "c2")}
     assert by_key == {"c": [stored.ids["n1"]], "c2": []}
     stored.store.close()
+
+
+def test_the_evidence_bench_scores_scenarios_written_elsewhere(tmp_path: Path) -> None:
+    """`bench/evidence.py --scenarios` scores a set written outside the project (here
+    two tuning scenarios moved off .example) and lists its misses; a broken set is
+    named line by line and nothing is scored."""
+    bench = Path(__file__).resolve().parent.parent / "bench" / "evidence.py"
+    two = load([SCENARIOS / "tune_w5en.jsonl"])[:2]
+    outside = json.loads(json.dumps(two).replace(".example", ".com"))
+    good = tmp_path / "good" / "set.jsonl"
+    good.parent.mkdir()
+    good.write_text("".join(json.dumps(s) + "\n" for s in outside), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(bench), "--scenarios", str(good.parent),
+                          "--gold-only", "--verbose"], capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"^given +gold category +2 scenarios +precision@3", run.stdout, re.M)
+    late = dict(outside[1], proof=["nowhere"])
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps(outside[0]) + "\n" + json.dumps(late) + "\n{\n",
+                      encoding="utf-8")
+    run = subprocess.run([sys.executable, str(bench), "--scenarios", str(broken),
+                          "--gold-only"], capture_output=True, text=True, check=False)
+    assert run.returncode == 1 and "given" not in run.stdout
+    assert run.stderr.splitlines() == [
+        f"{broken}:2 ({late['id']}): proof nowhere is not one of its messages",
+        f"{broken}:3: not JSON (Expecting property name enclosed in double quotes)",
+        "2 problem(s) in the scenarios; nothing was scored (the format is in "
+        "corpus/evidence_scenarios/BRIEF.md)"]
