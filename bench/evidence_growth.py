@@ -12,6 +12,10 @@ The client's slice: 60 notices to cliente.example over 400 days (maintenance
 announcements, payment reminders, proposals), and 300 complaints after them, each
 with the category its text is about. The other notices go to 1,000 other clients.
 
+Last, complaints whose text is hostile to a pattern matcher (100,000 characters, the
+most of a body triage keeps: "a.a.a.a...", "a.1a.1a.1...", one word of 100,000
+letters), searched against the 60 notices: the time must stay that of ordinary mail.
+
 Run: .venv/bin/python bench/evidence_growth.py [--sizes 0,10000,50000] [--own 60,120,240]
 Writes bench/results/evidence_growth.txt.
 """
@@ -81,8 +85,18 @@ def notice(n: int, to: str, when: datetime) -> Fetched:
                    thread=thread_keys(message, owns))
 
 
-def complaint(n: int, when: datetime) -> Fetched:
+HOSTILE = {
+    '"a." repeated': "a." * 50_000,
+    '"a.1" repeated': "a.1" * 33_333,
+    "one word of 100,000 letters": "a" * 100_000,
+    "ordinary words, 100,000 characters": ("anoche nos quedamos sin correo y nadie "
+                                           "avisó de nada " * 2000)[:100_000],
+}
+
+
+def complaint(n: int, when: datetime, text: str | None = None) -> Fetched:
     category, subject, body = COMPLAINTS[n % 3]
+    body = body if text is None else text
     mail = EmailMessage()
     mail["From"] = f"Marta <marta{n % 5}@cliente.example>"
     mail["To"] = PROVIDER
@@ -97,7 +111,8 @@ def complaint(n: int, when: datetime) -> Fetched:
                    thread=thread_keys(message, owns))
 
 
-def fill(store: Store, others: int, own: int = 60) -> None:
+def fill(store: Store, others: int, own: int = 60, text: str | None = None,
+         complaints: int = 300) -> None:
     """``others`` notices to other clients over the same 400 days, then the slice with
     ``own`` notices to the client."""
     step = timedelta(days=400) / max(others, 1)
@@ -109,15 +124,16 @@ def fill(store: Store, others: int, own: int = 60) -> None:
             for n in range(own)]
     store.save_batch("Notices", 1, mine, last_uid=own)
     after = START + timedelta(days=380)
-    store.save_batch("INBOX", 1, [complaint(n, after + timedelta(hours=2 * n))
-                                  for n in range(300)], last_uid=300)
+    store.save_batch("INBOX", 1, [complaint(n, after + timedelta(hours=2 * n), text)
+                                  for n in range(complaints)], last_uid=complaints)
 
 
-def measure(others: int, own: int = 60) -> tuple[float, list[list[str]]]:
+def measure(others: int, own: int = 60, text: str | None = None,
+            complaints: int = 300) -> tuple[float, list[list[str]]]:
     """Seconds per complaint of the evidence search, and what each complaint cited."""
     with tempfile.TemporaryDirectory(prefix="triage-evidence-growth-") as work, \
             Store(Path(work) / "state.db") as store:
-        fill(store, others, own)
+        fill(store, others, own, text, complaints)
         finder = EvidenceFinder()
         rows = store.evidence_due(limit=1000)
         started = time.perf_counter()
@@ -150,6 +166,11 @@ def main() -> None:
         seconds, cited = measure(0, own)
         lines.append(f"  {own:6d} notices of its own in 400 days: {seconds * 1000:.2f} ms per "
                      f"complaint ({sum(map(bool, cited))} of 300 citing)")
+    lines.append("complaints of 100,000 characters (30 each, against the 60 notices):")
+    for name, text in HOSTILE.items():
+        print(f"searching for {name}...", file=sys.stderr, flush=True)
+        seconds, _ = measure(0, 60, text, complaints=30)
+        lines.append(f"  {name:36s} {seconds * 1000:8.2f} ms per complaint")
     publish("evidence_growth.txt", lines)
 
 

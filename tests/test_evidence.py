@@ -649,6 +649,14 @@ def test_names_of_people_and_organisations_are_not_shared_words() -> None:
         "matriculas", "pesado", "contato", "academiafolego"}
 
 
+def test_the_addresses_and_domains_a_complaint_writes_out_are_read_word_by_word() -> None:
+    text = ("El correo a citas@clinicasol.example rebota; la web (www.clinicasol.com.br) "
+            "también, p. ej. desde las 3.5, i.e. <ana@b.co>. Fin.")
+    assert evidence._written_addresses(text) == [
+        "citas@clinicasol.example", "www.clinicasol.com.br", "ana@b.co"]
+    assert evidence._written_addresses("a." * 5000 + " " + "x" * 300 + ".example") == []
+
+
 def test_an_excerpt_skips_the_greeting_and_stops_at_a_word() -> None:
     text = "Hola, Marta:\n\n" + "La ventana de mantenimiento " * 20
     short = excerpt(text, limit=60)

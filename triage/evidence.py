@@ -117,8 +117,10 @@ _CODE = re.compile(
     r"(?<![\w/-])(?:([A-Z][A-Z0-9]{0,5}(?:-[A-Z0-9]{1,6})*-\d[\d/-]*\d)"
     r"|(?!(?:EUR|USD|BRL|MXN|GBP|INR|ARS|CLP|COP|PEN|VAT|IVA|R|RS|US) )"
     r"([A-Z]{1,4} (?:\d{3,}|\d+[/-]\d+)(?:[/-]\d+)*)|#(\d{4,}))(?![\w/-])")
-# "citas@clinicasol.example", "www.clinicasol.example", "clinicasol.com.br".
-_ADDRESS_OR_DOMAIN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b")
+# A whole word that is an address or a domain: "citas@clinicasol.example",
+# "www.clinicasol.example", "clinicasol.com.br" (matched word by word: one pattern
+# over a whole message backtracks for minutes on "a.a.a.a..." sent by a client).
+_ADDRESS_OR_DOMAIN = re.compile(r"(?:[\w.+-]+@)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}")
 _WORD = re.compile(r"[a-z0-9][a-z0-9-]{2,}[a-z0-9]")
 _MAIL_WORDS = frozenset("""
 hola ola hello dear estimado estimada estimados prezado prezada prezados caro cara saludo
@@ -529,10 +531,16 @@ def without_names(words: frozenset[str], complaint: Complaint,
         found = _name_words(name, address)
         names |= found[0]
         labels |= found[1]
-    written = words_of(fold(" ".join(_ADDRESS_OR_DOMAIN.findall(
-        f"{complaint.subject}\n{complaint.body}"))))
+    written = words_of(fold(" ".join(_written_addresses(f"{complaint.subject}\n{complaint.body}"))))
     return frozenset(w for w in words if w in written or (
         w not in names and not any(w in label for label in labels)))
+
+
+def _written_addresses(text: str) -> list[str]:
+    """The addresses and domains a text writes out, word by word (at most 254
+    characters each, the longest a domain can be)."""
+    words = (w.strip("<>()[]{},;:!?\"'.") for w in text.split())
+    return [w for w in words if 3 < len(w) <= 254 and _ADDRESS_OR_DOMAIN.fullmatch(w)]
 
 
 @functools.lru_cache(maxsize=4096)
