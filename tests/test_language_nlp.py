@@ -54,12 +54,28 @@ def test_lemmas_use_the_lookup_tables_and_fold_accents() -> None:
     ("en", "Invoice #INV-0098 for $1,250.00 due on Nov 14 (see acme.co.uk)",
      {("invoice", "INV-0098"), ("amount", "1250.00"), ("date", "11-14"),
       ("domain", "acme.co.uk")}),
+    ("es", "Recordatorio – factura N° 4471 vencida; la N° 4402 ya está pagada",
+     {("invoice", "4471")}),
+    ("en", "Invoice no. 5521 and invoice No.: 5522 are overdue",
+     {("invoice", "5521"), ("invoice", "5522")}),
+    ("es", "Factura Nro. 4471, boleta 00123 y folio 88 de S/ 350.00",
+     {("invoice", "4471"), ("invoice", "00123"), ("invoice", "88"), ("amount", "350.00")}),
+    ("pt", "A Nota Fiscal nº 3345 vence em 16-06-2026", {("invoice", "3345"), ("date", "06-16")}),
+    ("en", "Invoice INV-2026-0457 was due 2026-06-16, the 16th of June",
+     {("invoice", "INV-2026-0457"), ("date", "06-16")}),
+
     ("en", "Rs. 4000 and £540.00 paid to billing@shop.example",
      {("amount", "4000.00"), ("amount", "540.00"), ("domain", "shop.example")}),
 ])
 def test_entity_matchers(lang: str, text: str, expected: set[tuple[str, str]]) -> None:
     found = {(e.kind, e.value) for e in TextAnalyzer().analyse(text, lang).entities}
     assert expected <= found
+
+
+def test_a_number_after_a_spaced_hyphen_is_not_part_of_the_invoice_code() -> None:
+    found = {(e.kind, e.value) for e in TextAnalyzer().analyse(
+        "invoice 1042 - 3 days late, and 16 - 06 - 2026 is no date", "en").entities}
+    assert found == {("invoice", "1042")}
 
 
 @pytest.mark.parametrize(("number", "lang", "value"), [

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import spacy
 from spacy.language import Language
@@ -27,11 +28,13 @@ from triage.terms import LemmaTable
 SPACY_LANGS = {"es": "es", "pt": "pt", "en": "en", "other": "xx"}
 
 INVOICE_WORDS = ["factura", "facturas", "fatura", "faturas", "invoice", "invoices", "nf", "nfe",
-                 "nf-e", "recibo", "receipt", "boleto", "bill", "albarán", "cobro"]
+                 "nf-e", "recibo", "receipt", "boleto", "bill", "albarán", "cobro", "boleta",
+                 "folio"]
 NUMBER_WORDS = ["nº", "n°", "n.º", "no", "no.", "#", "number", "número", "numero", "nr", "num",
-                "num.", "n"]
+                "num.", "n", "n.", "nro", "nro.", "núm", "núm."]
+NUMBER_MARKS = [".", "°", "º", ":"]
 CURRENCY_BEFORE = ["€", "$", "£", "₹", "r$", "us$", "usd", "eur", "mxn", "ars", "brl", "gbp",
-                   "inr", "clp", "cop", "pen", "rs", "rs.", "u$s"]
+                   "inr", "clp", "cop", "pen", "rs", "rs.", "u$s", "s/", "s/."]
 CURRENCY_AFTER = ["€", "eur", "euros", "euro", "usd", "dólares", "dolares", "dollars", "reais",
                   "real", "pesos", "mxn", "ars", "brl", "£", "gbp", "pounds", "libras", "rupees",
                   "inr", "soles", "clp", "cop"]
@@ -150,11 +153,14 @@ def _matcher(code: str) -> tuple[Vocab, Matcher]:
 def _build_matcher(vocab: Vocab) -> Matcher:
     matcher = Matcher(vocab)
     number = {"TEXT": {"REGEX": r"^\d[\d.,]*$"}}
-    matcher.add("invoice", [
-        [{"LOWER": {"IN": INVOICE_WORDS}}, {"LOWER": {"IN": NUMBER_WORDS}, "OP": "?"},
-         {"TEXT": {"REGEX": _CODE}}],
-        [{"TEXT": {"REGEX": _PREFIXED_CODE}}],
-    ])
+    # "factura N° 4471" and "invoice no. 5521": the tokenizer splits the degree sign
+    # and the full stop off the number word. "Nota fiscal 3345" is the Brazilian invoice.
+    named = [{"LOWER": {"IN": INVOICE_WORDS}}, {"LOWER": {"IN": NUMBER_WORDS}, "OP": "?"},
+             {"TEXT": {"IN": NUMBER_MARKS}, "OP": "*"}, {"TEXT": {"REGEX": _CODE}}]
+    fiscal = [{"LOWER": "nota"}, {"LOWER": {"IN": ["fiscal", "fiscais"]}}, *named[1:]]
+    prefixed = [{"TEXT": {"REGEX": _PREFIXED_CODE}}]
+    matcher.add("invoice", [named, fiscal, prefixed,
+                            *(_joined(p, [r"^\d[\w/]*$"]) for p in (named, fiscal, prefixed))])
     matcher.add("amount", [
         [{"LOWER": {"IN": CURRENCY_BEFORE}}, {"TEXT": ".", "OP": "?"}, number],
         [number, {"LOWER": {"IN": CURRENCY_AFTER}}],
@@ -162,12 +168,27 @@ def _build_matcher(vocab: Vocab) -> Matcher:
     matcher.add("date", [
         [{"TEXT": {"REGEX": r"^\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?$"}}],
         [{"TEXT": {"REGEX": r"^\d{4}-\d{2}-\d{2}$"}}],
-        [{"TEXT": {"REGEX": r"^\d{1,2}$"}}, {"LOWER": "de", "OP": "?"},
+        # "2026-06-16" and "16-06-2026" as the English tokenizer splits them.
+        _joined([{"TEXT": {"REGEX": r"^\d{4}$"}}], [r"^\d{2}$", r"^\d{2}$"]),
+        _joined([{"TEXT": {"REGEX": r"^\d{1,2}$"}}], [r"^\d{1,2}$", r"^\d{2,4}$"]),
+        [{"TEXT": {"REGEX": r"^\d{1,2}(?:st|nd|rd|th)?$"}}, {"LOWER": {"IN": ["de", "of"]}, "OP": "?"},
          {"LOWER": {"IN": MONTHS}}],
         [{"LOWER": {"IN": MONTHS}}, {"TEXT": {"REGEX": r"^\d{1,2}(?:st|nd|rd|th)?$"}}],
     ])
     matcher.add("domain", [[{"LOWER": {"REGEX": _DOMAIN}}], [{"LIKE_EMAIL": True}]])
     return matcher
+
+
+def _joined(pattern: list[dict[str, Any]], parts: list[str]) -> list[dict[str, Any]]:
+    """``pattern`` followed by a hyphen and each of ``parts`` (regular expressions), with
+    no space between them: "INV-2026-0457" and "2026-06-16", which the English
+    tokenizer splits at each hyphen between two digits ("factura 1042 - 3 días" is
+    not one code)."""
+    joined = [*pattern[:-1], {**pattern[-1], "SPACY": False}]
+    for i, part in enumerate(parts):
+        joined += [{"TEXT": "-", "SPACY": False},
+                   {"TEXT": {"REGEX": part}, **({} if i == len(parts) - 1 else {"SPACY": False})}]
+    return joined
 
 
 def find_entities(doc: Doc) -> list[Entity]:
