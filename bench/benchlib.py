@@ -44,8 +44,11 @@ class Tally:
     no_proof_cited: int = 0
     scenarios: int = 0
     errors: list[str] = field(default_factory=list)
+    # Per scenario: cited, cited that is proof, proof, and whether it has none.
+    each: list[tuple[int, int, int, bool]] = field(default_factory=list)
 
     def add(self, name: str, cited: Sequence[str], proof: Sequence[str]) -> None:
+        self.each.append((len(cited), sum(k in proof for k in cited), len(proof), not proof))
         self.scenarios += 1
         self.cited += len(cited)
         self.correct += sum(k in proof for k in cited)
@@ -72,6 +75,30 @@ class Tally:
     def f1(self) -> float:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
+
+    def intervals(self, draws: int = 2000, seed: int = 0) -> dict[str, tuple[float, float]]:
+        """95% intervals of precision, recall and no-proof citing with the scenarios
+        resampled (a percentile bootstrap: the citations of one scenario go together,
+        so they are not counted as independent draws)."""
+        import numpy as np
+
+        each = np.array(self.each, dtype=float).reshape(-1, 4)
+        picks = np.random.default_rng(seed).integers(0, len(each), (draws, len(each)))
+        cited, right, proof, none = (each[:, i][picks].sum(axis=1) for i in range(4))
+        none_cited = ((each[:, 3] > 0) & (each[:, 0] > 0)).astype(float)[picks].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            figures = {"precision": np.where(cited > 0, right / cited, 1.0),
+                       "recall": np.where(proof > 0, right / proof, 1.0),
+                       "citing": np.where(none > 0, none_cited / none, 0.0)}
+        return {name: (float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5)))
+                for name, values in figures.items()}
+
+    def interval_line(self) -> str:
+        ranges = self.intervals()
+        return ("95% intervals, scenarios resampled: " + ", ".join(
+            f"{label} {ranges[name][0]:.2f}-{ranges[name][1]:.2f}" for name, label in (
+                ("precision", "precision@3"), ("recall", "recall@3"),
+                ("citing", "no-proof citing"))))
 
     def line(self) -> str:
         return (f"{self.scenarios:3d} scenarios  precision@3 {self.precision:.3f} "

@@ -816,6 +816,8 @@ def test_the_evidence_bench_scores_scenarios_written_elsewhere(tmp_path: Path) -
                          check=False)
     assert run.returncode == 0, run.stderr
     assert re.search(r"^given +gold category +2 scenarios +precision@3", run.stdout, re.M)
+    assert re.search(r"^ +95% intervals, scenarios resampled: precision@3 [01]\.\d\d-[01]\.\d\d,",
+                     run.stdout, re.M)
     late = dict(outside[1], proof=["nowhere"])
     broken = tmp_path / "broken.jsonl"
     broken.write_text(json.dumps(outside[0]) + "\n" + json.dumps(late) + "\n{\n",
@@ -828,3 +830,32 @@ def test_the_evidence_bench_scores_scenarios_written_elsewhere(tmp_path: Path) -
         f"{broken}:3: not JSON (Expecting property name enclosed in double quotes)",
         "2 problem(s) in the scenarios; nothing was scored (the format is in "
         "corpus/evidence_scenarios/BRIEF.md)"]
+
+
+def test_the_evidence_tally_gives_intervals_over_scenarios() -> None:
+    """The intervals resample whole scenarios: a set that is always right has none to
+    speak of, and one right half the time brackets its figure, more widely with fewer
+    scenarios."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from benchlib import Tally
+
+    perfect = Tally()
+    for number in range(20):
+        perfect.add(f"s{number}", ["a"], ["a"])
+    assert perfect.intervals() == {"precision": (1.0, 1.0), "recall": (1.0, 1.0),
+                                   "citing": (0.0, 0.0)}
+
+    def halves(count: int) -> Tally:
+        tally = Tally()
+        for number in range(count):
+            tally.add(f"p{number}", ["a"] if number % 2 else ["b"], ["a"])
+            tally.add(f"n{number}", ["b"] if number % 2 else [], [])
+        return tally
+
+    few, many = halves(10).intervals(), halves(200).intervals()
+    for ranges in (few, many):
+        assert ranges["precision"][0] < 1 / 3 < ranges["precision"][1]
+        assert ranges["recall"][0] < 0.5 < ranges["recall"][1]
+        assert ranges["citing"][0] < 0.5 < ranges["citing"][1]
+    width = {name: (high - low) for name, (low, high) in few.items()}
+    assert all(many[name][1] - many[name][0] < width[name] / 2 for name in width)

@@ -171,8 +171,8 @@ def _build_matcher(vocab: Vocab) -> Matcher:
         # "2026-06-16" and "16-06-2026" as the English tokenizer splits them.
         _joined([{"TEXT": {"REGEX": r"^\d{4}$"}}], [r"^\d{2}$", r"^\d{2}$"]),
         _joined([{"TEXT": {"REGEX": r"^\d{1,2}$"}}], [r"^\d{1,2}$", r"^\d{2,4}$"]),
-        [{"TEXT": {"REGEX": r"^\d{1,2}(?:st|nd|rd|th)?$"}}, {"LOWER": {"IN": ["de", "of"]}, "OP": "?"},
-         {"LOWER": {"IN": MONTHS}}],
+        [{"TEXT": {"REGEX": r"^\d{1,2}(?:st|nd|rd|th)?$"}},
+         {"LOWER": {"IN": ["de", "of"]}, "OP": "?"}, {"LOWER": {"IN": MONTHS}}],
         [{"LOWER": {"IN": MONTHS}}, {"TEXT": {"REGEX": r"^\d{1,2}(?:st|nd|rd|th)?$"}}],
     ])
     matcher.add("domain", [[{"LOWER": {"REGEX": _DOMAIN}}], [{"LIKE_EMAIL": True}]])
