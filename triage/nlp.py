@@ -155,10 +155,12 @@ def _build_matcher(vocab: Vocab) -> Matcher:
     number = {"TEXT": {"REGEX": r"^\d[\d.,]*$"}}
     # "factura N° 4471" and "invoice no. 5521": the tokenizer splits the degree sign
     # and the full stop off the number word. "Nota fiscal 3345" is the Brazilian invoice.
-    named = [{"LOWER": {"IN": INVOICE_WORDS}}, {"LOWER": {"IN": NUMBER_WORDS}, "OP": "?"},
-             {"TEXT": {"IN": NUMBER_MARKS}, "OP": "*"}, {"TEXT": {"REGEX": _CODE}}]
-    fiscal = [{"LOWER": "nota"}, {"LOWER": {"IN": ["fiscal", "fiscais"]}}, *named[1:]]
-    prefixed = [{"TEXT": {"REGEX": _PREFIXED_CODE}}]
+    named: list[dict[str, Any]] = [
+        {"LOWER": {"IN": INVOICE_WORDS}}, {"LOWER": {"IN": NUMBER_WORDS}, "OP": "?"},
+        {"TEXT": {"IN": NUMBER_MARKS}, "OP": "*"}, {"TEXT": {"REGEX": _CODE}}]
+    fiscal: list[dict[str, Any]] = [
+        {"LOWER": "nota"}, {"LOWER": {"IN": ["fiscal", "fiscais"]}}, *named[1:]]
+    prefixed: list[dict[str, Any]] = [{"TEXT": {"REGEX": _PREFIXED_CODE}}]
     matcher.add("invoice", [named, fiscal, prefixed,
                             *(_joined(p, [r"^\d[\w/]*$"]) for p in (named, fiscal, prefixed))])
     matcher.add("amount", [
