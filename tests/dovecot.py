@@ -95,10 +95,18 @@ service auth-worker {{
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """``count`` different loopback ports free now: every socket is held until all are
+    bound, so the system cannot hand one port out twice (Dovecot refuses a
+    configuration that listens twice on one port)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 class Dovecot:
@@ -122,8 +130,7 @@ class Dovecot:
         self.account = account.pw_name
         # Short path: Dovecot's unix sockets live under it (108-byte limit).
         self.base = Path(tempfile.mkdtemp(prefix="tdc", dir="/tmp"))
-        self.port = free_port()
-        self.tls_port = free_port()
+        self.port, self.tls_port = free_ports(2)
         self.process: subprocess.Popen[bytes] | None = None
         self.certificate = certificate
         self.ca = ca
@@ -176,7 +183,9 @@ class Dovecot:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                # communicate() also closes the pipe, which would otherwise be left
+                # for the garbage collector to report in some later test.
+                err = (self.process.communicate()[1] or b"").decode()
                 raise RuntimeError(f"dovecot exited: {err}\n{self.log()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
