@@ -37,27 +37,39 @@ class Tally:
     """Evidence figures over scenarios: precision and recall at 3 of what was cited,
     and how often a scenario with no proof cited anything."""
 
-    cited: int = 0
-    correct: int = 0
-    proof: int = 0
-    no_proof: int = 0
-    no_proof_cited: int = 0
-    scenarios: int = 0
     errors: list[str] = field(default_factory=list)
-    # Per scenario: cited, cited that is proof, proof, and whether it has none.
+    # Per scenario: cited, cited that is proof, proof, and whether it has none; every
+    # count below is a sum of these (the intervals resample them).
     each: list[tuple[int, int, int, bool]] = field(default_factory=list)
 
     def add(self, name: str, cited: Sequence[str], proof: Sequence[str]) -> None:
         self.each.append((len(cited), sum(k in proof for k in cited), len(proof), not proof))
-        self.scenarios += 1
-        self.cited += len(cited)
-        self.correct += sum(k in proof for k in cited)
-        self.proof += len(proof)
-        if not proof:
-            self.no_proof += 1
-            self.no_proof_cited += bool(cited)
         if set(cited) != set(proof):
             self.errors.append(f"{name}: cited {list(cited)}, proof {list(proof)}")
+
+    @property
+    def scenarios(self) -> int:
+        return len(self.each)
+
+    @property
+    def cited(self) -> int:
+        return sum(cited for cited, _, _, _ in self.each)
+
+    @property
+    def correct(self) -> int:
+        return sum(right for _, right, _, _ in self.each)
+
+    @property
+    def proof(self) -> int:
+        return sum(proof for _, _, proof, _ in self.each)
+
+    @property
+    def no_proof(self) -> int:
+        return sum(none for _, _, _, none in self.each)
+
+    @property
+    def no_proof_cited(self) -> int:
+        return sum(none and cited > 0 for cited, _, _, none in self.each)
 
     @property
     def precision(self) -> float:
