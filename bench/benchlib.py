@@ -41,11 +41,17 @@ class Tally:
     # Per scenario: cited, cited that is proof, proof, and whether it has none; every
     # count below is a sum of these (the intervals resample them).
     each: list[tuple[int, int, int, bool]] = field(default_factory=list)
+    # Per scenario: the leads shown beside what was cited (not cited, worth a
+    # person's look), and how many of them are proof.
+    looks: list[tuple[int, int]] = field(default_factory=list)
 
-    def add(self, name: str, cited: Sequence[str], proof: Sequence[str]) -> None:
+    def add(self, name: str, cited: Sequence[str], proof: Sequence[str],
+            leads: Sequence[str] = ()) -> None:
         self.each.append((len(cited), sum(k in proof for k in cited), len(proof), not proof))
+        self.looks.append((len(leads), sum(k in proof for k in leads)))
         if set(cited) != set(proof):
-            self.errors.append(f"{name}: cited {list(cited)}, proof {list(proof)}")
+            self.errors.append(f"{name}: cited {list(cited)}, proof {list(proof)}"
+                               + (f", leads {list(leads)}" if leads else ""))
 
     @property
     def scenarios(self) -> int:
@@ -111,6 +117,32 @@ class Tally:
             f"{label} {ranges[name][0]:.2f}-{ranges[name][1]:.2f}" for name, label in (
                 ("precision", "precision@3"), ("recall", "recall@3"),
                 ("citing", "no-proof citing"))))
+
+    @property
+    def leads(self) -> int:
+        return sum(n for n, _ in self.looks)
+
+    @property
+    def leads_right(self) -> int:
+        return sum(right for _, right in self.looks)
+
+    @property
+    def seen(self) -> float:
+        """The share of the proof a person is shown: cited, or a lead."""
+        return (self.correct + self.leads_right) / self.proof if self.proof else 1.0
+
+    @property
+    def no_proof_shown(self) -> int:
+        return sum(none and (cited > 0 or n > 0)
+                   for (cited, _, _, none), (n, _) in zip(self.each, self.looks, strict=True))
+
+    def leads_line(self) -> str:
+        """What a person sees beside the citations: the leads, how many are proof, and
+        how much of the proof is cited or a lead."""
+        return (f"leads {self.leads} ({self.leads / max(self.scenarios, 1):.2f} per scenario), "
+                f"{self.leads_right} of them proof; proof cited or a lead {self.seen:.3f} "
+                f"({self.correct + self.leads_right}/{self.proof}); no-proof scenarios showing "
+                f"either {self.no_proof_shown}/{self.no_proof}")
 
     def line(self) -> str:
         return (f"{self.scenarios:3d} scenarios  precision@3 {self.precision:.3f} "

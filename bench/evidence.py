@@ -51,6 +51,7 @@ from scenarios import (  # noqa: E402
     Classify,
     brief_breaches,
     cited_keys,
+    lead_keys,
     load,
     store_scenario,
 )
@@ -75,11 +76,12 @@ def run(scenarios: list[dict], classify_for: callable | None) -> tuple[Tally, st
             classify = classify_for(scenario) if classify_for else None
             stored = store_scenario(scenario, Path(tmp), classify)
             cited = cited_keys(stored, finder)
+            leads = lead_keys(stored)
             category, before = stored.store.db.execute(
                 "SELECT category, relabelled_from FROM triage WHERE message = ?",
                 (stored.rows[scenario["complaint"]],)).fetchone()
             stored.store.close()
-        tally.add(f"{scenario['id']} ({scenario['category']})", cited, scenario["proof"])
+        tally.add(f"{scenario['id']} ({scenario['category']})", cited, scenario["proof"], leads)
         right += category == scenario["category"]
         relabelled += before is not None
         rightly += before is not None and category == scenario["category"]
@@ -159,6 +161,7 @@ def main() -> None:
             if not name.startswith("tuning"):
                 # What 64 scenarios can tell apart: the tuning set is not a measurement.
                 lines.append(f"{'':42s} {tally.interval_line()}")
+            lines.append(f"{'':42s} {tally.leads_line()}")
             if classify_for is not None:
                 lines.append(f"{'':42s} {categories}")
             if args.verbose and not name.startswith("measured"):

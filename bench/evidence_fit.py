@@ -151,9 +151,9 @@ def tally(found: list[Case], bars: Bars) -> Tally:
     result = Tally()
     for case in found:
         key = {id(s): k for s, k in zip(case.scored, case.keys, strict=True)}
-        cited = [key[id(s)] for s in evidence.cite(case.scored, case.category, first, further,
-                                                   alone, together)]
-        result.add(case.scenario, cited, case.proof)
+        chosen = evidence.cite(case.scored, case.category, first, further, alone, together)
+        result.add(case.scenario, [key[id(s)] for s in chosen], case.proof,
+                   [key[id(s)] for s in evidence.leads(case.scored, case.category, chosen)])
     return result
 
 
@@ -239,6 +239,12 @@ def main() -> None:
                      f"{mean(bars, 'recall'):.3f}     {mean(bars, 'f1'):.3f}  "
                      f"{mean(bars, 'citing'):.3f}"
                      f"{'  *' if bars == best else ''}")
+    per_scenario = mean(best, "leads") / len(found)
+    lines.append(f"at the chosen bars, the leads (not cited, at least {evidence.LEAD_CHANCE} "
+                 f"likely, at most {evidence.MAX_LEADS}): {per_scenario:.2f} per scenario, "
+                 f"{mean(best, 'leads_right') / max(mean(best, 'leads'), 1):.3f} of them proof; "
+                 f"proof cited or a lead {mean(best, 'seen'):.3f}; no-proof scenarios showing "
+                 f"either {mean(best, 'no_proof_shown') / max(mean(best, 'no_proof'), 1):.3f}")
     lines.append("at the chosen bars, by wave of scenarios:")
     for wave in sorted({c.wave for c in found}):
         members = [c for c in found if c.wave == wave]
@@ -257,7 +263,7 @@ def main() -> None:
         set_chances(held, fitted.predict_proba(held_x)[:, 1])
         lines += [f"held out: {args.hold}, scored by the ranker fitted on the rest with the "
                   f"chosen bars (gold category)",
-                  f"  {tally(held, best).line()}"]
+                  f"  {tally(held, best).line()}", f"  {tally(held, best).leads_line()}"]
         name = re.sub(r"[^a-z0-9]+", "_", args.hold.removeprefix("tune_").removesuffix(
             ".jsonl")).strip("_")
         publish(f"evidence_hold_{name}.txt", lines)

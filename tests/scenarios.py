@@ -133,6 +133,12 @@ def cited_keys(stored: Stored, finder: EvidenceFinder | None = None) -> list[str
     return [stored.key_of(e["message_id"]) for e in stored.store.evidence_of(row)]
 
 
+def lead_keys(stored: Stored) -> list[str]:
+    """Name the leads of the complaint (not cited, worth a look) after ``cited_keys``."""
+    row = stored.rows[stored.scenario["complaint"]]
+    return [stored.key_of(e["message_id"]) for e in stored.store.evidence_of(row, cited=False)]
+
+
 def address_of(person: str) -> str:
     """The address of a scenario's "Name <address>" (a name may hold a comma)."""
     inside = re.search(r"<([^<>]+)>\s*$", person)

@@ -71,7 +71,8 @@ class Demo:
     def cited(self, key: str) -> list[str]:
         rows = self.db.execute(
             """SELECT n.message_id FROM evidence e JOIN messages n ON n.id = e.notice
-               JOIN messages m ON m.id = e.message WHERE m.message_id = ? ORDER BY e.rank""",
+               JOIN messages m ON m.id = e.message WHERE m.message_id = ? AND e.cited = 1
+               ORDER BY e.rank""",
             (message_id(key),))
         return [r[0].split("-", 1)[1].split("@")[0] for r in rows]
 
@@ -99,6 +100,15 @@ def test_the_demo_prints_its_table_and_where_things_are(demo: Demo) -> None:
     assert f"Drafts:  {demo.folder / 'mailbox' / '.Drafts' / 'cur'}" in demo.output
     assert f"Store:   {demo.folder / 'triage.db'}" in demo.output
     assert main(["show", "--config", str(demo.folder / "triage.toml"), message_id("m15")]) == 0
+    # The proof column counts what is cited, not the leads shown beside it (m34 cites
+    # one notice and has leads).
+    m34 = next(m for m in SPEC if m["key"] == "m34")
+    at = lines[0].index("proof")
+    line = next(line for line in lines if m34["subject"][:30] in line)
+    leads = demo.db.execute(
+        """SELECT count(*) FROM evidence e JOIN messages m ON m.id = e.message
+           WHERE m.message_id = ? AND e.cited = 0""", (message_id("m34"),)).fetchone()[0]
+    assert leads > 0 and line[at:].split()[0] == str(len(m34["expect"]["proof"])) == "1"
 
 
 def test_the_demo_mailbox_covers_what_the_issue_asks(demo: Demo) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from scenarios import (
     Stored,
     brief_breaches,
     cited_keys,
+    lead_keys,
     load,
     message_ids,
     store_scenario,
@@ -38,6 +40,7 @@ from triage.evidence import (
 from triage.export import export_rows
 from triage.message import Classification, Message
 from triage.show import gather, printable, render
+from triage.store import Store
 from triage.topics import FINAL_VERSION, is_offer, version_of
 
 PROVIDER = {"name": "Nubeclara Hosting", "addresses": ["soporte@nubeclara.example",
@@ -749,11 +752,62 @@ def test_show_of_an_unknown_message_is_one_clear_line(
     assert len(err) == 1 and "no stored message has the Message-ID" in err[0]
 
 
+VAGUE = notice("n1", "2026-03-04T17:30:00+01:00", ["avisos@nubeclara.example"],
+               bcc=["recepcion@clinicasol.example"],
+               subject="Mejoras en la plataforma de correo este mes",
+               body="Estimado cliente:\n\nDurante marzo renovaremos el hardware de la "
+                    "plataforma de correo. Algunas noches puede haber cortes breves del "
+                    "servicio; avisaremos con antelación.\n\nEquipo técnico de Nubeclara")
+
+
+def test_a_notice_too_vague_to_cite_is_shown_as_a_lead(tmp_path: Path) -> None:
+    # It announced work on the mail "some nights this month", not the night of the
+    # complaint: not cited, and not hidden from the person who answers either.
+    stored = store_scenario(scenario(VAGUE), tmp_path)
+    assert cited_keys(stored) == [] and lead_keys(stored) == ["n1"]
+    row = stored.rows["c"]
+    rows = {r["message_id"]: r for r in export_rows(stored.store)}
+    assert rows[stored.ids["c"]]["evidence"] == []
+    lead = rows[stored.ids["c"]]["leads"][0]
+    assert lead["message_id"] == stored.ids["n1"]
+    assert evidence.LEAD_CHANCE <= lead["score"] < 0.9 and "hardware" in lead["excerpt"]
+    shown = render(gather(stored.store, stored.ids["c"]))
+    assert "Evidence: none cited." in shown and "Worth a look, not cited" in shown
+    assert " 1. 2026-03-04 16:30  Mejoras en la plataforma de correo este mes" in shown
+    # What a reply draft or the digest cites is the evidence alone.
+    assert stored.store.thread_evidence(stored.store.message(stored.ids["c"])["thread_id"]) == []
+    assert stored.store.evidence_of(row) == []
+    stored.store.close()
+
+
+def test_a_store_searched_before_leads_keeps_its_evidence_and_searches_again(
+        tmp_path: Path) -> None:
+    mass = notice("n1", "2026-03-04T17:30:00+01:00", ["avisos@nubeclara.example"],
+                  bcc=["recepcion@clinicasol.example"])
+    stored = store_scenario(scenario(mass, VAGUE | {"key": "n2"}), tmp_path)
+    assert cited_keys(stored) == ["n1"] and lead_keys(stored) == ["n2"]
+    stored.store.close()
+    # Back to schema 9: the evidence rows had no "cited" (every one was cited).
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        db.executescript("""DELETE FROM evidence WHERE cited = 0;
+                            ALTER TABLE evidence DROP COLUMN cited;
+                            PRAGMA user_version = 9;""")
+    db.close()
+    with Store(tmp_path / "state.db") as store:
+        row = stored.rows["c"]
+        assert [e["message_id"] for e in store.evidence_of(row)] == [stored.ids["n1"]]
+        assert store.evidence_of(row, cited=False) == []
+        assert row in store.evidence_due()
+        EvidenceFinder().update(store)
+        assert [e["message_id"] for e in store.evidence_of(row, cited=False)] == [
+            stored.ids["n2"]]
+
+
 def test_export_rows_give_an_empty_list_when_there_is_no_proof(tmp_path: Path) -> None:
     stored = store_scenario(scenario(), tmp_path)
     cited_keys(stored)
     rows = {r["message_id"]: r for r in export_rows(stored.store)}
-    assert rows[stored.ids["c"]]["evidence"] == []
+    assert rows[stored.ids["c"]]["evidence"] == [] and rows[stored.ids["c"]]["leads"] == []
     stored.store.close()
 
 
@@ -818,6 +872,8 @@ def test_the_evidence_bench_scores_scenarios_written_elsewhere(tmp_path: Path) -
     assert re.search(r"^given +gold category +2 scenarios +precision@3", run.stdout, re.M)
     assert re.search(r"^ +95% intervals, scenarios resampled: precision@3 [01]\.\d\d-[01]\.\d\d,",
                      run.stdout, re.M)
+    assert re.search(r"^ +leads \d+ \([\d.]+ per scenario\), \d+ of them proof; proof cited "
+                     r"or a lead [01]\.\d{3} \(\d+/\d+\)", run.stdout, re.M)
     late = dict(outside[1], proof=["nowhere"])
     broken = tmp_path / "broken.jsonl"
     broken.write_text(json.dumps(outside[0]) + "\n" + json.dumps(late) + "\n{\n",
@@ -859,3 +915,21 @@ def test_the_evidence_tally_gives_intervals_over_scenarios() -> None:
         assert ranges["citing"][0] < 0.5 < ranges["citing"][1]
     width = {name: (high - low) for name, (low, high) in few.items()}
     assert all(many[name][1] - many[name][0] < width[name] / 2 for name in width)
+
+
+def test_the_evidence_tally_counts_the_leads_beside_what_is_cited() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from benchlib import Tally
+
+    tally = Tally()
+    tally.add("two proofs, one cited, the other a lead", ["a"], ["a", "b"], ["b", "c"])
+    tally.add("no proof, a lead only", [], [], ["d"])
+    tally.add("no proof, quiet", [], [])
+    tally.add("a proof missed altogether", [], ["e"])
+    assert (tally.recall, tally.leads, tally.leads_right, tally.seen) == (
+        pytest.approx(1 / 3), 3, 1, pytest.approx(2 / 3))
+    assert (tally.citing, tally.no_proof_shown) == (0.0, 1)
+    assert tally.leads_line() == ("leads 3 (0.75 per scenario), 1 of them proof; proof "
+                                  "cited or a lead 0.667 (2/3); no-proof scenarios showing "
+                                  "either 1/2")
+    assert "leads ['b', 'c']" in tally.errors[0]

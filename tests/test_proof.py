@@ -16,7 +16,18 @@ import numpy as np
 import pytest
 
 from triage import proof
-from triage.evidence import Candidate, Complaint, Profile, Scored, assess, cite, rank_all
+from triage.evidence import (
+    LEAD_CHANCE,
+    MAX_LEADS,
+    Candidate,
+    Complaint,
+    Profile,
+    Scored,
+    assess,
+    cite,
+    leads,
+    rank_all,
+)
 from triage.model_io import sha256_of
 
 
@@ -268,6 +279,25 @@ def test_a_genuine_fault_skips_the_providers_own_reply_in_its_conversation() -> 
     items[0] = replace(items[0], profile=replace(items[0].profile, reply=True))
     assert rows(cite(items, "accusation", first=0.6, further=0.35)) == [0, 1]
     assert rows(cite(items, "genuine_fault", first=0.6, further=0.35)) == [1]
+
+
+def test_leads_are_the_likeliest_not_cited_that_reach_their_bar() -> None:
+    below = LEAD_CHANCE - 0.01
+    items = assessed((0.95, {}, 1.0), (0.5, {}, 0.0), (LEAD_CHANCE, {}, 0.0), (0.45, {}, 0.0),
+                     (below, {}, 0.0))
+    cited = cite(items, "accusation", first=0.9, further=0.6)
+    assert rows(cited) == [0]
+    assert MAX_LEADS == 2 and rows(leads(items, "accusation", cited)) == [1, 3]
+    # With nothing cited, the likeliest are the leads; none below the bar.
+    assert rows(leads(items[1:], "accusation", [])) == [1, 3]
+    assert leads(assessed((below, {}, 0.0)), "accusation", []) == []
+
+
+def test_a_genuine_faults_leads_skip_the_providers_own_reply_in_its_conversation() -> None:
+    items = assessed((0.5, {"same_thread": 1.0}, 1.0), (0.3, {}, 0.5))
+    items[0] = replace(items[0], profile=replace(items[0].profile, reply=True))
+    assert rows(leads(items, "accusation", [])) == [0, 1]
+    assert rows(leads(items, "genuine_fault", [])) == [1]
 
 
 def profile_of(words: set[str], topics: dict[str, int] | None = None,

@@ -234,9 +234,10 @@ def test_a_store_of_schema_7_keeps_its_notices_findable_after_the_upgrade(
                                             thread=thread_keys(complaint, _agency))],
                        last_uid=1)
     # Back to what schema 7 had: party rows without a kind and a date (and no
-    # relabelled_from, schema 9's).
+    # relabelled_from, schema 9's, nor the evidence's cited, schema 10's).
     with sqlite3.connect(path) as db:
-        db.executescript("""ALTER TABLE triage DROP COLUMN relabelled_from;
+        db.executescript("""ALTER TABLE evidence DROP COLUMN cited;
+                            ALTER TABLE triage DROP COLUMN relabelled_from;
                             DROP INDEX parties_window;
                             ALTER TABLE parties DROP COLUMN kind;
                             ALTER TABLE parties DROP COLUMN date;

@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output format (default: jsonl)")
     sub.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     sub = command("show", "Show one stored message with its thread and the evidence found "
-                  "for it: the notices already sent to this client that answer it.", cmd_show)
+                  "for it: the notices already sent to this client that answer it, and the "
+                  "ones worth a look that the search was not sure enough to cite.", cmd_show)
     sub.add_argument("message_id", metavar="MESSAGE_ID",
                      help="the message's Message-ID, with or without <>")
     sub.add_argument("--json", action="store_true", help="print it as one JSON object")

@@ -81,7 +81,7 @@ def table(store: Store, out: TextIO) -> int:
     evidence cited, draft state. Returns how many lines."""
     rows = store.db.execute(
         """SELECT m.id, m.date, m.sender, m.subject, t.language, t.category, t.hostility,
-                  (SELECT count(*) FROM evidence e WHERE e.message = m.id) AS cited,
+                  (SELECT count(*) FROM evidence e WHERE e.message = m.id AND e.cited = 1) AS cited,
                   (SELECT d.state FROM drafts d WHERE d.message = m.id
                    ORDER BY d.id DESC LIMIT 1) AS draft
            FROM messages m JOIN triage t ON t.message = m.id ORDER BY m.date, m.id""")

@@ -34,7 +34,9 @@ the announcement), with two more text similarities. Nothing is cited unless the
 likeliest candidate clears a first bar; then every candidate above a second,
 lower bar is, at most three, best first: citing an unrelated notice in a reply
 is worse than citing nothing. A genuine fault never cites the provider's own
-earlier answer in its conversation (where the fault was owned).
+earlier answer in its conversation (where the fault was owned). The likeliest of
+the others, when likely enough, are kept as leads: shown to a person (``triage
+show``, ``triage export``), never cited in a reply.
 
 The complaint's most likely category (other than ``other``) decides what its
 proof is about. The proof can change that category: a genuine fault the model
@@ -74,6 +76,15 @@ from triage.workers import Splitter, share
 log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 3
+# A candidate not cited is still shown to a person as worth a look when the ranker
+# finds it at least this likely to be proof, at most this many (see ``leads``).
+# Cross-validated on the 582 tuning scenarios the shipped ranker was fitted on
+# (bench/evidence_fit.py --leave-out 'tune_w1*.jsonl'): 0.41 leads per complaint, 36%
+# of them proof, and 94% of the proof cited or a lead, against 82% cited. On all 782
+# (the same way, at the shipped ranker's bars, a one-off run) a bar of 0.1 showed 95%
+# of the proof with 29% of the leads proof, 0.2 93% with 36%, and 0.3 91% with 41%.
+LEAD_CHANCE = 0.2
+MAX_LEADS = 2
 EXCERPT_CHARS = 240
 # An excerpt is taken from this much of the start of a notice (see opening).
 _OPENING_CHARS = 4000
@@ -352,6 +363,8 @@ class Finding:
 
     evidence: list[Evidence]
     category: str | None = None
+    # Notices not cited that a person may still want to read (see ``leads``).
+    leads: list[Evidence] = field(default_factory=list)
 
 
 # A reported failure is an accusation when the provider had announced it: the
@@ -396,10 +409,15 @@ def read_all(searches: Sequence[Search], model: proof.ProofModel | None = None
                 candidate.chance = next(chances)
             cited.append((as_category, cite(scored, as_category, model.first, model.further,
                                             model.alone, model.together)))
-        if len(cited) > 1 and _announced(cited[1][1]):
-            found.append(Finding([_evidence(s) for s in cited[1][1]], cited[1][0]))
-        else:
-            found.append(Finding([_evidence(s) for s in cited[0][1]] if cited else []))
+        if not cited:
+            found.append(Finding([]))
+            continue
+        chosen = 1 if len(cited) > 1 and _announced(cited[1][1]) else 0
+        as_category, chosen_cited = cited[chosen]
+        found.append(Finding([_evidence(s) for s in chosen_cited],
+                             as_category if chosen else None,
+                             [_evidence(s) for s in leads(reading[chosen][1], as_category,
+                                                          chosen_cited)]))
     return found
 
 
@@ -432,12 +450,7 @@ def cite(scored: Iterable[Scored], category: str, first: float, further: float,
     ranker's.)"""
     alone = further if alone is None else alone
     together = first if together is None else together
-    ordered = sorted(scored, key=lambda s: (-s.chance, -s.candidate.date.timestamp()))
-    if category == "genuine_fault":
-        # The provider's own earlier answer in this conversation ("I can reproduce
-        # it, it's on our side") is where the fault was owned, not proof against it.
-        ordered = [s for s in ordered if not (
-            s.profile.reply and {"answered", "same_thread"} & s.features.keys())]
+    ordered = _likeliest_first(scored, category)
     # The reminder beside the announcement, the invoice behind the reminder: once
     # the best is likely proof, what else is likely enough is cited with it.
     # A notice the complaint answers, and that the hand-set score finds on the
@@ -463,6 +476,27 @@ def cite(scored: Iterable[Scored], category: str, first: float, further: float,
     best = ordered[0]
     return [s for s in ordered if id(s) in answered or s is best or s.chance >= (
         further if _tied_to(best, s) else alone)][:MAX_EVIDENCE]
+
+
+def leads(scored: Iterable[Scored], category: str, cited: Sequence[Scored]) -> list[Scored]:
+    """The candidates not cited that are still worth a person's look: at least
+    LEAD_CHANCE likely to be proof, at most MAX_LEADS, likeliest first. They are
+    shown (``triage show``, ``triage export``), never put in a reply."""
+    taken = {id(s) for s in cited}
+    return [s for s in _likeliest_first(scored, category)
+            if id(s) not in taken and s.chance >= LEAD_CHANCE][:MAX_LEADS]
+
+
+def _likeliest_first(scored: Iterable[Scored], category: str) -> list[Scored]:
+    """The candidates by the ranker's chance, the later first among equals; for a
+    genuine fault, without the provider's own earlier answer in its conversation
+    ("I can reproduce it, it's on our side"), where the fault was owned: that is
+    not proof against it."""
+    ordered = sorted(scored, key=lambda s: (-s.chance, -s.candidate.date.timestamp()))
+    if category == "genuine_fault":
+        ordered = [s for s in ordered if not (
+            s.profile.reply and {"answered", "same_thread"} & s.features.keys())]
+    return ordered
 
 
 def score(complaint: Complaint, candidates: Iterable[Candidate],
@@ -924,7 +958,8 @@ class EvidenceFinder:
                 except _SEARCH_ERRORS as exc:
                     _failed(row_id, exc)
         nothing = Finding([])
-        return [{"evidence": [e.as_dict() for e in found.evidence], "category": found.category}
+        return [{"evidence": [e.as_dict() for e in found.evidence], "category": found.category,
+                 "leads": [e.as_dict() for e in found.leads]}
                 for found in (ranked.get(row_id, nothing) for row_id in row_ids)]
 
     def update(self, store: Store, stop: Callable[[], bool] | None = None,
@@ -943,7 +978,8 @@ class EvidenceFinder:
                 rows = due[first:first + _STEP]
                 found = share(helper, "evidence", rows, search)
                 changed = [row_id for row_id, item in zip(rows, found, strict=True)
-                           if store.save_evidence(row_id, item["evidence"], item["category"])]
+                           if store.save_evidence(row_id, item["evidence"], item["category"],
+                                                  item["leads"])]
                 if changed:
                     # Their follow-ups were searched with the category they had before.
                     store.search_later_in_threads(changed)

@@ -24,7 +24,7 @@ from triage.store import Store
 
 FIELDS = (
     "message_id", "folder", "date", "from", "to", "subject", "kind", "error",
-    "language", "category", "confidence", "hostility", "thread_id", "evidence", "draft",
+    "language", "category", "confidence", "hostility", "thread_id", "evidence", "leads", "draft",
     "corrected", "relabelled",
 )
 
@@ -48,6 +48,8 @@ def export_rows(store: Store) -> Iterator[dict[str, Any]]:
             "thread_id": record.get("thread_id"),
             "evidence": store.evidence_of(int(record["id"])) if record.get("category")
             else [],
+            "leads": store.evidence_of(int(record["id"]), cited=False)
+            if record.get("category") else [],
             "draft": _latest(store.drafts_of(int(record["id"]))) if record.get("category")
             else None,
             "corrected": {"model_category": record["model_category"]}

@@ -39,6 +39,8 @@ def gather(store: Store, message_id: str) -> dict[str, Any]:
         "message": _summary(record, with_body=True),
         "thread": [_summary(r) for r in thread],
         "evidence": store.evidence_of(int(record["id"])) if record["category"] else [],
+        "leads": store.evidence_of(int(record["id"]), cited=False) if record["category"]
+        else [],
         "evidence_searched": bool(record["evidence_at"]),
         "drafts": store.drafts_of(int(record["id"])) if record["category"] else [],
     }
@@ -101,22 +103,36 @@ def render(shown: dict[str, Any]) -> str:
     elif not shown["evidence_searched"]:
         lines.append("Evidence: not searched yet; the next 'triage ingest' or the service "
                      "will search it.")
-    elif not shown["evidence"]:
+    elif not shown["evidence"] and not shown["leads"]:
         lines.append("Evidence: none found. Nothing the provider sent this client before "
                      "answers this message; a reply should not cite any notice.")
+    elif not shown["evidence"]:
+        lines.append("Evidence: none cited. The search is not sure enough of any notice; a "
+                     "reply should cite one only if you find below that it answers this "
+                     "message.")
     else:
         lines.append("Evidence (best first):")
-        for rank, item in enumerate(shown["evidence"], start=1):
-            lines += [
-                f" {rank}. {str(item['date'])[:16].replace('T', ' ')}  {item['subject']}",
-                f"    to {', '.join(item['recipients'])}",
-                f"    \"{item['excerpt']}\"",
-                f"    score {item['score']:.2f}: {'; '.join(item['reasons'])}",
-                f"    Message-ID {item['message_id']}",
-            ]
+        lines += _notices(shown["evidence"])
+    if shown.get("leads") and message["category"] not in (None, "other"):
+        lines += ["", "Worth a look, not cited (less likely proof; the draft leaves them out):"]
+        lines += _notices(shown["leads"], start=len(shown["evidence"]) + 1)
     for draft in shown.get("drafts", []):
         due = str(draft["due"])[:16].replace("T", " ")
         note = f": {draft['reason']}" if draft["reason"] else ""
         lines += ["", f"Draft: {draft['state']} ({draft['category']} reply, due {due} UTC)"
                   f"{note}"]
     return printable("\n".join(lines))
+
+
+def _notices(found: list[dict[str, Any]], start: int = 1) -> list[str]:
+    """Cited notices or leads, numbered from ``start``, a few lines each."""
+    lines = []
+    for rank, item in enumerate(found, start=start):
+        lines += [
+            f" {rank}. {str(item['date'])[:16].replace('T', ' ')}  {item['subject']}",
+            f"    to {', '.join(item['recipients'])}",
+            f"    \"{item['excerpt']}\"",
+            f"    score {item['score']:.2f}: {'; '.join(item['reasons'])}",
+            f"    Message-ID {item['message_id']}",
+        ]
+    return lines

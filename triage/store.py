@@ -225,6 +225,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE triage ADD COLUMN relabelled_from TEXT;
     """,
+    # 10: beside the cited notices, the leads: notices not cited that a person may
+    # still want to read (evidence.py, ``leads``). Complaints searched before are
+    # searched again, to find theirs.
+    """
+    ALTER TABLE evidence ADD COLUMN cited INTEGER NOT NULL DEFAULT 1;
+    UPDATE triage SET evidence_at = NULL;
+    """,
 )
 
 ROLES = ("to", "cc", "bcc", "reply_to")
@@ -702,9 +709,11 @@ class Store:
         return [dict(row, recipients=recipients[int(row["id"])]) for row in rows]
 
     def save_evidence(self, row_id: int, cited: Sequence[dict[str, Any]],
-                      category: str | None = None) -> bool:
+                      category: str | None = None,
+                      leads: Sequence[dict[str, Any]] = ()) -> bool:
         """Replace a complaint's evidence with ``cited`` (best first: notice message_id,
-        score, excerpt, reasons) and mark its search done. ``category`` is the one the
+        score, excerpt, reasons) and its leads with ``leads`` (the same, not cited:
+        worth a person's look), and mark its search done. ``category`` is the one the
         proof gives it (None: the model's); a person's correction outranks it. A
         change of category is planned again (its draft is another reply). Returns
         whether the category changed."""
@@ -721,12 +730,14 @@ class Store:
                            draft_checked = 0
                        WHERE message = ? AND relabelled_from IS NOT NULL""", (row_id,)).rowcount
             self.db.execute("DELETE FROM evidence WHERE message = ?", (row_id,))
-            for rank, item in enumerate(cited, start=1):
+            shown = [(item, 1) for item in cited] + [(item, 0) for item in leads]
+            for rank, (item, is_cited) in enumerate(shown, start=1):
                 self.db.execute(
-                    """INSERT INTO evidence(message, rank, notice, score, excerpt, reasons)
-                       SELECT ?, ?, id, ?, ?, ? FROM messages WHERE message_id = ?""",
+                    """INSERT INTO evidence(message, rank, notice, score, excerpt, reasons,
+                                            cited)
+                       SELECT ?, ?, id, ?, ?, ?, ? FROM messages WHERE message_id = ?""",
                     (row_id, rank, float(item["score"]), clean(item["excerpt"]),
-                     _json(item.get("reasons", [])), item["message_id"]))
+                     _json(item.get("reasons", [])), is_cited, item["message_id"]))
             self.db.execute("UPDATE triage SET evidence_at = ? WHERE message = ?",
                             (_iso(datetime.now(UTC)), row_id))
         return changed > 0
@@ -743,13 +754,15 @@ class Store:
                     WHERE m.id IN ({marks}) AND e.date > m.date)""",  # noqa: S608
             tuple(row_ids))
 
-    def evidence_of(self, row_id: int) -> list[dict[str, Any]]:
-        """A message's cited notices, best first, in the shape ``triage export`` shows."""
+    def evidence_of(self, row_id: int, cited: bool = True) -> list[dict[str, Any]]:
+        """A message's cited notices (its leads when not ``cited``), best first, in the
+        shape ``triage export`` shows."""
         found = []
         rows = self.db.execute(
             """SELECT e.notice, e.score, e.excerpt, e.reasons, m.message_id, m.date, m.subject
                FROM evidence e JOIN messages m ON m.id = e.notice
-               WHERE e.message = ? ORDER BY e.rank""", (row_id,)).fetchall()
+               WHERE e.message = ? AND e.cited = ? ORDER BY e.rank""",
+            (row_id, int(cited))).fetchall()
         recipients = self._recipients([int(row["notice"]) for row in rows])
         for row in rows:
             found.append({
