@@ -111,6 +111,26 @@ def test_the_demo_prints_its_table_and_where_things_are(demo: Demo) -> None:
     assert leads > 0 and line[at:].split()[0] == str(len(m34["expect"]["proof"])) == "1"
 
 
+def test_a_draft_and_the_digest_leave_the_leads_out(demo: Demo) -> None:
+    # m34 cites the full-mailbox warning (m12); its leads are the old reply about a
+    # phone's mail settings (m07) and the autumn newsletter (m33).
+    leads = {r[0] for r in demo.db.execute(
+        """SELECT n.message_id FROM evidence e JOIN messages n ON n.id = e.notice
+           JOIN messages m ON m.id = e.message WHERE m.message_id = ? AND e.cited = 0""",
+        (message_id("m34"),))}
+    assert leads == {message_id("m07"), message_id("m33")}
+    (draft,) = demo.drafts_answering("m34")
+    text = draft.get_content()
+    digest = (demo.folder / "digest.html").read_text("utf-8")
+    by_key = {m["key"]: m for m in SPEC}
+    words = " ".join(text.split())
+    assert "4,8 GB dos 5 GB" in by_key["m12"]["body"] and "4,8 GB dos 5 GB" in words
+    # A phrase of each lead's excerpt (what a citation would quote), and its subject.
+    for key, phrase in (("m07", "Adicionar conta"), ("m33", "nuevo panel de cliente")):
+        assert phrase in by_key[key]["body"] and phrase not in words
+        assert by_key[key]["subject"] not in text and by_key[key]["subject"] not in digest
+
+
 def test_the_demo_mailbox_covers_what_the_issue_asks(demo: Demo) -> None:
     categories = {(m["expect"]["category"], detect_language(m["body"])) for m in CLIENT}
     assert {c for c, _ in categories} == {*WANTS_DRAFT, "other"}

@@ -744,6 +744,25 @@ def test_show_prints_the_message_thread_and_evidence_without_control_characters(
     assert "\x1b" not in out and "\x07" not in out and "\ufffd]0;owned\ufffd" in out
 
 
+def test_show_as_json_escapes_what_a_terminal_would_obey(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "slice"
+    sneaky = dict(COMPLAINT, subject="Anoche sin correo \u202e\x9b31m\x7f")
+    stored = store_scenario(scenario(VAGUE, complaint=sneaky), root)
+    cited_keys(stored)
+    stored.store.close()
+    config = tmp_path / "triage.toml"
+    config.write_text(
+        f'[mailbox]\nurl = "maildir:{tmp_path}"\n[provider]\nname = "N"\n'
+        f'domains = ["nubeclara.example"]\n[store]\npath = "{root / "state.db"}"\n')
+    assert main(["show", "--json", "--config", str(config), stored.ids["c"]]) == 0
+    out = capsys.readouterr().out
+    assert not {"\u202e", "\x9b", "\x7f", "\x1b"} & set(out)
+    shown = json.loads(out)
+    assert shown["message"]["subject"] == "Anoche sin correo \u202e\x9b31m\x7f"
+    assert [lead["subject"] for lead in shown["leads"]] == [VAGUE["subject"]]
+
+
 def test_show_of_an_unknown_message_is_one_clear_line(
         searched: tuple[Path, Any], capsys: pytest.CaptureFixture[str]) -> None:
     config, _ = searched
@@ -776,7 +795,8 @@ def test_a_notice_too_vague_to_cite_is_shown_as_a_lead(tmp_path: Path) -> None:
     assert " 1. 2026-03-04 16:30  Mejoras en la plataforma de correo este mes" in shown
     # What a reply draft or the digest cites is the evidence alone.
     assert stored.store.thread_evidence(stored.store.message(stored.ids["c"])["thread_id"]) == []
-    assert stored.store.evidence_of(row) == []
+    assert [e["message_id"] for e in stored.store.evidence_of(row, cited=False)] == [
+        stored.ids["n1"]]
     stored.store.close()
 
 
@@ -798,9 +818,19 @@ def test_a_store_searched_before_leads_keeps_its_evidence_and_searches_again(
         assert [e["message_id"] for e in store.evidence_of(row)] == [stored.ids["n1"]]
         assert store.evidence_of(row, cited=False) == []
         assert row in store.evidence_due()
+        # Until then, show gives what the last search found, and says it is due.
+        before = render(gather(store, stored.ids["c"]))
+        assert "Evidence: to be searched again by the next 'triage ingest'" in before
+        assert "Evidence (best first):\n 1. 2026-03-04 16:30  Mantenimiento programado" in before
+        assert "Worth a look" not in before
         EvidenceFinder().update(store)
+        assert [e["message_id"] for e in store.evidence_of(row)] == [stored.ids["n1"]]
         assert [e["message_id"] for e in store.evidence_of(row, cited=False)] == [
             stored.ids["n2"]]
+        after = render(gather(store, stored.ids["c"]))
+        assert "to be searched again" not in after
+        assert ("Worth a look, not cited (less likely proof; the draft leaves them out):\n"
+                " 2. 2026-03-04 16:30  Mejoras en la plataforma de correo este mes") in after
 
 
 def test_export_rows_give_an_empty_list_when_there_is_no_proof(tmp_path: Path) -> None:

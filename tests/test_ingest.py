@@ -138,6 +138,9 @@ def test_csv_export_has_the_same_rows_and_defuses_formulas(
     assert len(rows) == 30 + len(list(special_emails())) + 1
     (evil,) = [r for r in rows if r["message_id"] == "<e@x>"]
     assert evil["subject"] == "'=HYPERLINK(\"http://evil\")"
+    # The columns added last come last: a script reading them by position still works.
+    assert list(rows[0])[-4:] == ["draft", "corrected", "relabelled", "leads"]
+    assert all(json.loads(r["leads"]) == [] for r in rows if not r["category"])
 
 
 def test_list_shows_the_newest_messages(write_config, tmp_path: Path, capsys) -> None:

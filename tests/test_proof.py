@@ -291,6 +291,9 @@ def test_leads_are_the_likeliest_not_cited_that_reach_their_bar() -> None:
     # With nothing cited, the likeliest are the leads; none below the bar.
     assert rows(leads(items[1:], "accusation", [])) == [1, 3]
     assert leads(assessed((below, {}, 0.0)), "accusation", []) == []
+    # A candidate exactly at the bar is a lead.
+    assert rows(leads(assessed((0.5, {}, 0.0), (LEAD_CHANCE, {}, 0.0), (below, {}, 0.0)),
+                      "accusation", [])) == [0, 1]
 
 
 def test_a_genuine_faults_leads_skip_the_providers_own_reply_in_its_conversation() -> None:

@@ -44,7 +44,7 @@ from triage.files import exclusive_lock, private_folder, write_private
 from triage.ingest import Progress, folder_error, ingest
 from triage.mailbox import ImapMailbox, Mailbox, MaildirMailbox
 from triage.message import Kind
-from triage.show import gather, printable, render
+from triage.show import as_json, gather, printable, render
 from triage.store import Store
 
 if TYPE_CHECKING:
@@ -629,7 +629,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     with Store(config.store.path) as store:
         shown = gather(store, args.message_id)
     if args.json:
-        print(json.dumps(shown, ensure_ascii=False, indent=2))
+        print(as_json(shown))
     else:
         print(render(shown))
     return EXIT_OK

@@ -4,10 +4,11 @@ The JSON Lines keys are a public shape that scripts depend on: ``message_id``,
 ``folder``, ``date``, ``from``, ``to``, ``subject``, ``kind``, ``error``,
 ``language``, ``category``, ``confidence``, ``hostility``, ``thread_id``,
 ``evidence``, ``draft``, ``corrected`` (``{"model_category": ...}`` when the
-provider corrected the category, whose new value is ``category``) and
+provider corrected the category, whose new value is ``category``),
 ``relabelled`` (``{"model_category": ...}`` when the evidence changed the model's
-category: a reported failure the provider had announced is an accusation). Keys
-whose stage has not run are null.
+category: a reported failure the provider had announced is an accusation) and
+``leads`` (notices not cited that are worth a look, in the shape of ``evidence``).
+Keys whose stage has not run are null. In CSV the columns come in that order.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from triage.store import Store
 
 FIELDS = (
     "message_id", "folder", "date", "from", "to", "subject", "kind", "error",
-    "language", "category", "confidence", "hostility", "thread_id", "evidence", "leads", "draft",
-    "corrected", "relabelled",
+    "language", "category", "confidence", "hostility", "thread_id", "evidence", "draft",
+    "corrected", "relabelled", "leads",
 )
 
 
@@ -48,14 +49,14 @@ def export_rows(store: Store) -> Iterator[dict[str, Any]]:
             "thread_id": record.get("thread_id"),
             "evidence": store.evidence_of(int(record["id"])) if record.get("category")
             else [],
-            "leads": store.evidence_of(int(record["id"]), cited=False)
-            if record.get("category") else [],
             "draft": _latest(store.drafts_of(int(record["id"]))) if record.get("category")
             else None,
             "corrected": {"model_category": record["model_category"]}
             if record.get("model_category") else None,
             "relabelled": {"model_category": record["relabelled_from"]}
             if record.get("relabelled_from") else None,
+            "leads": store.evidence_of(int(record["id"]), cited=False)
+            if record.get("category") else [],
         }
 
 

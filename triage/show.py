@@ -7,6 +7,7 @@ of the person reading it.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from typing import Any
 
@@ -26,6 +27,25 @@ def printable(text: str | None) -> str:
         return text
     return "".join(ch if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf")
                    else "\ufffd" for ch in text)
+
+
+def as_json(shown: dict[str, Any]) -> str:
+    """The gathered message as JSON for a terminal or a script: the same text, with
+    what a terminal would obey that JSON leaves raw (DEL, the C1 controls, bidi
+    overrides and other format characters) written as \\u escapes, which any JSON
+    reader turns back into the same characters."""
+    text = json.dumps(shown, ensure_ascii=False, indent=2)
+    return "".join(_escaped(ch) if ch not in _KEEP and unicodedata.category(ch) in ("Cc", "Cf")
+                   else ch for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    """``ch`` as JSON's \\u escape (a surrogate pair beyond the first plane)."""
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def gather(store: Store, message_id: str) -> dict[str, Any]:
@@ -100,28 +120,42 @@ def render(shown: dict[str, Any]) -> str:
         lines.append("Evidence: only a client's triaged message has evidence.")
     elif message["category"] == "other":
         lines.append("Evidence: none searched: the message is not a complaint (other).")
-    elif not shown["evidence_searched"]:
-        lines.append("Evidence: not searched yet; the next 'triage ingest' or the service "
-                     "will search it.")
-    elif not shown["evidence"] and not shown["leads"]:
-        lines.append("Evidence: none found. Nothing the provider sent this client before "
-                     "answers this message; a reply should not cite any notice.")
-    elif not shown["evidence"]:
-        lines.append("Evidence: none cited. The search is not sure enough of any notice; a "
-                     "reply should cite one only if you find below that it answers this "
-                     "message.")
     else:
-        lines.append("Evidence (best first):")
-        lines += _notices(shown["evidence"])
-    if shown.get("leads") and message["category"] not in (None, "other"):
-        lines += ["", "Worth a look, not cited (less likely proof; the draft leaves them out):"]
-        lines += _notices(shown["leads"], start=len(shown["evidence"]) + 1)
+        lines += _evidence_lines(shown)
     for draft in shown.get("drafts", []):
         due = str(draft["due"])[:16].replace("T", " ")
         note = f": {draft['reason']}" if draft["reason"] else ""
         lines += ["", f"Draft: {draft['state']} ({draft['category']} reply, due {due} UTC)"
                   f"{note}"]
     return printable("\n".join(lines))
+
+
+def _evidence_lines(shown: dict[str, Any]) -> list[str]:
+    """What the search found for a complaint: the cited notices and the leads. A
+    complaint due for another search (a notice arrived late, its category changed,
+    triage was upgraded) shows what the last search found, and says so."""
+    evidence, leads = shown["evidence"], shown["leads"]
+    searched = shown["evidence_searched"]
+    if not searched and not evidence and not leads:
+        return ["Evidence: not searched yet; the next 'triage ingest' or the service will "
+                "search it."]
+    lines = [] if searched else [
+        "Evidence: to be searched again by the next 'triage ingest' or the service; this is "
+        "what the last search found."]
+    if not evidence and not leads:
+        lines.append("Evidence: none found. Nothing the provider sent this client before "
+                     "answers this message; a reply should not cite any notice.")
+    elif not evidence:
+        lines.append("Evidence: none cited. The search is not sure enough of any notice; a "
+                     "reply should cite one only if you find below that it answers this "
+                     "message.")
+    else:
+        lines.append("Evidence (best first):")
+        lines += _notices(evidence)
+    if leads:
+        lines += ["", "Worth a look, not cited (less likely proof; the draft leaves them out):"]
+        lines += _notices(leads, start=len(evidence) + 1)
+    return lines
 
 
 def _notices(found: list[dict[str, Any]], start: int = 1) -> list[str]:
