@@ -704,11 +704,16 @@ def test_the_brief_check_finds_a_late_proof_and_a_real_address() -> None:
 @pytest.fixture
 def searched(tmp_path: Path) -> tuple[Path, Any]:
     """A searched slice and a config file whose store is that slice's."""
-    root = tmp_path / "slice"
     mass = notice("n1", "2026-03-04T17:30:00+01:00", ["avisos@nubeclara.example"],
                   bcc=["recepcion@clinicasol.example"])
     escape = dict(COMPLAINT, key="c", subject="Anoche sin correo \x1b]0;owned\x07")
-    stored = store_scenario(scenario(mass, complaint=escape), root)
+    return searched_slice(tmp_path, scenario(mass, complaint=escape))
+
+
+def searched_slice(tmp_path: Path, slice_: dict[str, Any]) -> tuple[Path, Any]:
+    """``slice_`` stored and searched, and a config file whose store is its store."""
+    root = tmp_path / "slice"
+    stored = store_scenario(slice_, root)
     cited_keys(stored)
     stored.store.close()
     config = tmp_path / "triage.toml"
@@ -746,15 +751,8 @@ def test_show_prints_the_message_thread_and_evidence_without_control_characters(
 
 def test_show_as_json_escapes_what_a_terminal_would_obey(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = tmp_path / "slice"
     sneaky = dict(COMPLAINT, subject="Anoche sin correo \u202e\x9b31m\x7f")
-    stored = store_scenario(scenario(VAGUE, complaint=sneaky), root)
-    cited_keys(stored)
-    stored.store.close()
-    config = tmp_path / "triage.toml"
-    config.write_text(
-        f'[mailbox]\nurl = "maildir:{tmp_path}"\n[provider]\nname = "N"\n'
-        f'domains = ["nubeclara.example"]\n[store]\npath = "{root / "state.db"}"\n')
+    config, stored = searched_slice(tmp_path, scenario(VAGUE, complaint=sneaky))
     assert main(["show", "--json", "--config", str(config), stored.ids["c"]]) == 0
     out = capsys.readouterr().out
     assert not {"\u202e", "\x9b", "\x7f", "\x1b"} & set(out)
