@@ -25,8 +25,13 @@ def printable(text: str | None) -> str:
         return ""
     if text.isprintable():
         return text
-    return "".join(ch if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf")
-                   else "\ufffd" for ch in text)
+    return "".join("\ufffd" if _obeyed(ch) else ch for ch in text)
+
+
+def _obeyed(ch: str) -> bool:
+    """Whether a terminal may act on ``ch``: a control or format character other
+    than a newline or a tab."""
+    return ch not in _KEEP and unicodedata.category(ch) in ("Cc", "Cf")
 
 
 def as_json(shown: dict[str, Any]) -> str:
@@ -35,8 +40,7 @@ def as_json(shown: dict[str, Any]) -> str:
     overrides and other format characters) written as \\u escapes, which any JSON
     reader turns back into the same characters."""
     text = json.dumps(shown, ensure_ascii=False, indent=2)
-    return "".join(_escaped(ch) if ch not in _KEEP and unicodedata.category(ch) in ("Cc", "Cf")
-                   else ch for ch in text)
+    return "".join(_escaped(ch) if _obeyed(ch) else ch for ch in text)
 
 
 def _escaped(ch: str) -> str:
