@@ -127,9 +127,14 @@ class Tally:
         return sum(right for _, right in self.looks)
 
     @property
+    def shown_proof(self) -> int:
+        """Proof a person is shown: cited, or a lead."""
+        return self.correct + self.leads_right
+
+    @property
     def seen(self) -> float:
-        """The share of the proof a person is shown: cited, or a lead."""
-        return (self.correct + self.leads_right) / self.proof if self.proof else 1.0
+        """The share of the proof a person is shown."""
+        return self.shown_proof / self.proof if self.proof else 1.0
 
     @property
     def no_proof_shown(self) -> int:
@@ -141,7 +146,7 @@ class Tally:
         how much of the proof is cited or a lead."""
         return (f"leads {self.leads} ({self.leads / max(self.scenarios, 1):.2f} per scenario), "
                 f"{self.leads_right} of them proof; proof cited or a lead {self.seen:.3f} "
-                f"({self.correct + self.leads_right}/{self.proof}); no-proof scenarios showing "
+                f"({self.shown_proof}/{self.proof}); no-proof scenarios showing "
                 f"either {self.no_proof_shown}/{self.no_proof}")
 
     def line(self) -> str:

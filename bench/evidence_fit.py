@@ -261,9 +261,10 @@ def main() -> None:
         held = cases(scenario_paths([args.hold]), blank)
         held_x, _ = rows(held, blank)
         set_chances(held, fitted.predict_proba(held_x)[:, 1])
+        scored = tally(held, best)
         lines += [f"held out: {args.hold}, scored by the ranker fitted on the rest with the "
                   f"chosen bars (gold category)",
-                  f"  {tally(held, best).line()}", f"  {tally(held, best).leads_line()}"]
+                  f"  {scored.line()}", f"  {scored.leads_line()}"]
         name = re.sub(r"[^a-z0-9]+", "_", args.hold.removeprefix("tune_").removesuffix(
             ".jsonl")).strip("_")
         publish(f"evidence_hold_{name}.txt", lines)

@@ -33,6 +33,8 @@ FIELDS = (
 def export_rows(store: Store) -> Iterator[dict[str, Any]]:
     for record in store.iter_messages():
         addresses = record["addresses"]
+        evidence, leads = store.evidence_and_leads(int(record["id"])) if record.get(
+            "category") else ([], [])
         yield {
             "message_id": record["message_id"],
             "folder": record["folder"],
@@ -47,16 +49,14 @@ def export_rows(store: Store) -> Iterator[dict[str, Any]]:
             "confidence": record.get("confidence"),
             "hostility": record.get("hostility"),
             "thread_id": record.get("thread_id"),
-            "evidence": store.evidence_of(int(record["id"])) if record.get("category")
-            else [],
+            "evidence": evidence,
             "draft": _latest(store.drafts_of(int(record["id"]))) if record.get("category")
             else None,
             "corrected": {"model_category": record["model_category"]}
             if record.get("model_category") else None,
             "relabelled": {"model_category": record["relabelled_from"]}
             if record.get("relabelled_from") else None,
-            "leads": store.evidence_of(int(record["id"]), cited=False)
-            if record.get("category") else [],
+            "leads": leads,
         }
 
 

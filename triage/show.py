@@ -59,12 +59,13 @@ def gather(store: Store, message_id: str) -> dict[str, Any]:
         raise TriageError(f"no stored message has the Message-ID {message_id}: "
                           "'triage list' or 'triage export' shows them")
     thread = store.thread(record["thread_id"]) if record["thread_id"] else [record]
+    evidence, leads = store.evidence_and_leads(int(record["id"])) if record["category"] else (
+        [], [])
     return {
         "message": _summary(record, with_body=True),
         "thread": [_summary(r) for r in thread],
-        "evidence": store.evidence_of(int(record["id"])) if record["category"] else [],
-        "leads": store.evidence_of(int(record["id"]), cited=False) if record["category"]
-        else [],
+        "evidence": evidence,
+        "leads": leads,
         "evidence_searched": bool(record["evidence_at"]),
         "drafts": store.drafts_of(int(record["id"])) if record["category"] else [],
     }

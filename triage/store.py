@@ -757,15 +757,20 @@ class Store:
     def evidence_of(self, row_id: int, cited: bool = True) -> list[dict[str, Any]]:
         """A message's cited notices (its leads when not ``cited``), best first, in the
         shape ``triage export`` shows."""
-        found = []
+        return self.evidence_and_leads(row_id)[0 if cited else 1]
+
+    def evidence_and_leads(self, row_id: int
+                           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """A message's cited notices and its leads, each best first, read at once."""
+        found: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
         rows = self.db.execute(
-            """SELECT e.notice, e.score, e.excerpt, e.reasons, m.message_id, m.date, m.subject
+            """SELECT e.notice, e.score, e.excerpt, e.reasons, e.cited, m.message_id, m.date,
+                      m.subject
                FROM evidence e JOIN messages m ON m.id = e.notice
-               WHERE e.message = ? AND e.cited = ? ORDER BY e.rank""",
-            (row_id, int(cited))).fetchall()
+               WHERE e.message = ? ORDER BY e.rank""", (row_id,)).fetchall()
         recipients = self._recipients([int(row["notice"]) for row in rows])
         for row in rows:
-            found.append({
+            found[0 if row["cited"] else 1].append({
                 "message_id": row["message_id"], "date": row["date"],
                 "subject": row["subject"], "recipients": recipients[int(row["notice"])],
                 "excerpt": row["excerpt"], "score": round(float(row["score"]), 3),
