@@ -27,6 +27,7 @@ from triage.evidence import (
     cite,
     leads,
     rank_all,
+    read_all,
 )
 from triage.model_io import sha256_of
 
@@ -398,6 +399,60 @@ def test_each_cited_notice_carries_the_rankers_probability_as_its_score() -> Non
     (cited,) = rank_all([(complaint, [notice], None)], model)[0:1]
     assert [e.score for e in cited] == [0.83]
     assert rank_all([(complaint, [notice], None)], replace(model, model=Fixed(0.79))) == [[]]
+
+
+class ByReading:
+    """A stand-in for the trees that tells the two readings of a doubted genuine fault
+    apart: read as an accusation, a notice announcing the days just before is
+    ``announced`` likely and any other 0.3; read as a genuine fault, every notice 0.25."""
+
+    n_features_in_ = len(proof.FEATURES)
+
+    def __init__(self, announced: float) -> None:
+        self.announced = announced
+
+    def predict_proba(self, rows: list[list[float]]) -> np.ndarray:
+        as_accusation = proof.FEATURES.index("category_accusation")
+        announcing = proof.FEATURES.index("event_before")
+        chances = [(self.announced if row[announcing] else 0.3) if row[as_accusation] else 0.25
+                   for row in rows]
+        return np.array([[1 - c, c] for c in chances])
+
+
+def test_the_leads_come_from_the_reading_whose_citations_are_kept() -> None:
+    """A failure report the model doubts is read twice, as a genuine fault and as an
+    accusation. When the announcement of that night makes it an accusation, the leads
+    are that reading's, beside its citation; when it does not, the genuine fault's."""
+    when = datetime(2026, 3, 13, 8, tzinfo=UTC)
+    complaint = Complaint(message_id="<c@x>", date=when, subject="Correo caído anoche",
+                          body="Anoche, la noche del 12 de marzo, no entraba ningún correo.",
+                          sender="marta@clinicasol.example", thread_id=None,
+                          probabilities={"genuine_fault": 0.7, "accusation": 0.2,
+                                         "other": 0.1})
+    announcement = Candidate(
+        row=1, message_id="<n1@x>", date=when - timedelta(days=8),
+        subject="Mantenimiento del correo: noche del 12 de marzo",
+        body="La noche del 12 de marzo migramos el servidor de correo.",
+        sender="avisos@nubeclara.example", recipients=("marta@clinicasol.example",),
+        thread_id=None, to_complainant=True)
+    invoice = Candidate(
+        row=2, message_id="<n2@x>", date=when - timedelta(days=20),
+        subject="Factura NC-0311", body="Adjuntamos la factura del plan de correo.",
+        sender="facturacion@nubeclara.example", recipients=("marta@clinicasol.example",),
+        thread_id=None, to_complainant=True)
+    shipped = proof.shipped()
+
+    (announced,) = read_all([(complaint, [announcement, invoice], None)],
+                            replace(shipped, model=ByReading(0.9)))
+    assert announced.category == "accusation"
+    assert [e.message_id for e in announced.evidence] == ["<n1@x>"]
+    assert [(e.message_id, e.score) for e in announced.leads] == [("<n2@x>", 0.3)]
+
+    (fault,) = read_all([(complaint, [announcement, invoice], None)],
+                        replace(shipped, model=ByReading(0.5)))
+    assert fault.category is None and fault.evidence == []
+    assert sorted((e.message_id, e.score) for e in fault.leads) == [
+        ("<n1@x>", 0.25), ("<n2@x>", 0.25)]
 
 
 def test_a_notice_of_another_matter_than_the_best_needs_the_alone_bar() -> None:
