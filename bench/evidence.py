@@ -66,8 +66,10 @@ SETS = {
 }
 
 
-def run(scenarios: list[dict], classify_for: callable | None) -> tuple[Tally, str]:
-    """The evidence tally, and a line on the complaints' final categories."""
+def run(scenarios: list[dict], classify_for: callable | None,
+        keys: dict[str, list[str]] | None = None) -> tuple[Tally, str]:
+    """The evidence tally (against the scenarios' own answer keys, or ``keys`` by
+    scenario id), and a line on the complaints' final categories."""
     tally = Tally()
     finder = EvidenceFinder()
     right = relabelled = rightly = 0
@@ -81,7 +83,8 @@ def run(scenarios: list[dict], classify_for: callable | None) -> tuple[Tally, st
                 "SELECT category, relabelled_from FROM triage WHERE message = ?",
                 (stored.rows[scenario["complaint"]],)).fetchone()
             stored.store.close()
-        tally.add(f"{scenario['id']} ({scenario['category']})", cited, scenario["proof"], leads)
+        proof = scenario["proof"] if keys is None else keys[scenario["id"]]
+        tally.add(f"{scenario['id']} ({scenario['category']})", cited, proof, leads)
         right += category == scenario["category"]
         relabelled += before is not None
         rightly += before is not None and category == scenario["category"]
