@@ -40,6 +40,7 @@ import json
 import sys
 import tempfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -47,10 +48,10 @@ sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
 from benchlib import Tally, machine, publish  # noqa: E402
 from scenarios import (  # noqa: E402
-    SCENARIOS,
     Classify,
     brief_breaches,
     cited_keys,
+    files,
     lead_keys,
     load,
     store_scenario,
@@ -66,13 +67,21 @@ SETS = {
 }
 
 
-def run(scenarios: list[dict], classify_for: callable | None,
-        keys: dict[str, list[str]] | None = None) -> tuple[Tally, str]:
-    """The evidence tally (against the scenarios' own answer keys, or ``keys`` by
-    scenario id), and a line on the complaints' final categories."""
-    tally = Tally()
+@dataclass
+class Searched:
+    """What the search made of one scenario's complaint."""
+
+    scenario: dict
+    cited: list[str]
+    leads: list[str]
+    category: str  # the complaint's category in the end
+    relabelled: bool  # the proof changed it
+
+
+def search(scenarios: list[dict], classify_for: callable | None) -> list[Searched]:
+    """Each scenario stored and searched as the service does."""
     finder = EvidenceFinder()
-    right = relabelled = rightly = 0
+    found = []
     for scenario in scenarios:
         with tempfile.TemporaryDirectory() as tmp:
             classify = classify_for(scenario) if classify_for else None
@@ -83,13 +92,28 @@ def run(scenarios: list[dict], classify_for: callable | None,
                 "SELECT category, relabelled_from FROM triage WHERE message = ?",
                 (stored.rows[scenario["complaint"]],)).fetchone()
             stored.store.close()
+        found.append(Searched(scenario, cited, leads, category, before is not None))
+    return found
+
+
+def tally_of(searched: list[Searched], keys: dict[str, list[str]] | None = None) -> Tally:
+    """The evidence tally against the scenarios' own answer keys, or ``keys`` by id."""
+    tally = Tally()
+    for one in searched:
+        scenario = one.scenario
         proof = scenario["proof"] if keys is None else keys[scenario["id"]]
-        tally.add(f"{scenario['id']} ({scenario['category']})", cited, proof, leads)
-        right += category == scenario["category"]
-        relabelled += before is not None
-        rightly += before is not None and category == scenario["category"]
-    return tally, (f"category right {right}/{len(scenarios)}, relabelled by the proof "
-                   f"{relabelled} ({rightly} rightly)")
+        tally.add(f"{scenario['id']} ({scenario['category']})", one.cited, proof, one.leads)
+    return tally
+
+
+def run(scenarios: list[dict], classify_for: callable | None) -> tuple[Tally, str]:
+    """The evidence tally, and a line on the complaints' final categories."""
+    searched = search(scenarios, classify_for)
+    right = sum(s.category == s.scenario["category"] for s in searched)
+    relabelled = sum(s.relabelled for s in searched)
+    rightly = sum(s.relabelled and s.category == s.scenario["category"] for s in searched)
+    return tally_of(searched), (f"category right {right}/{len(scenarios)}, relabelled by the "
+                                f"proof {relabelled} ({rightly} rightly)")
 
 
 def model_classify(classifier: MessageClassifier) -> callable:
@@ -153,8 +177,7 @@ def main() -> None:
         if name in scenarios_of:
             scenarios = scenarios_of[name]
         else:
-            paths = sorted({p for pattern in patterns for p in SCENARIOS.glob(pattern)})
-            scenarios = load(paths)
+            scenarios = load(files(patterns))
         modes = [("gold category", None)]
         if classifier is not None:
             modes.append(("model's category", model_classify(classifier)))

@@ -21,8 +21,8 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
 from benchlib import Tally, machine, publish  # noqa: E402
-from evidence import run  # noqa: E402
-from scenarios import SCENARIOS, load  # noqa: E402
+from evidence import search, tally_of  # noqa: E402
+from scenarios import files, load  # noqa: E402
 
 SECOND = HERE.parent / "corpus" / "agreement" / "evidence_second_keys.jsonl"
 SETS = {"measured (en + holdout)": ["en.jsonl", "holdout_*.jsonl"],
@@ -34,16 +34,17 @@ def main() -> None:
     second = {row["id"]: row["proof"] for row in map(json.loads, lines) if row}
     out = [f"a second, blind keyer against the writers' answer keys ({machine()})"]
     for name, patterns in SETS.items():
-        scenarios = load(sorted({p for pattern in patterns for p in SCENARIOS.glob(pattern)}))
+        scenarios = load(files(patterns))
+        searched = search(scenarios, None)
         keyer = Tally()
         for scenario in scenarios:
             keyer.add(scenario["id"], second[scenario["id"]][:3], scenario["proof"], [])
         same = sum(sorted(second[s["id"]]) == sorted(s["proof"]) for s in scenarios)
         out += [f"{name}: {len(scenarios)} scenarios, the same proof in {same}",
                 f"  the second keyer, against the writers' keys:  {keyer.line()}",
-                f"  the search, against the writers' keys:        {run(scenarios, None)[0].line()}",
+                f"  the search, against the writers' keys:        {tally_of(searched).line()}",
                 f"  the search, against the second keyer's keys:  "
-                f"{run(scenarios, None, second)[0].line()}"]
+                f"{tally_of(searched, second).line()}"]
     publish("evidence_agreement.txt", out)
 
 

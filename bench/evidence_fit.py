@@ -39,7 +39,6 @@ import re
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -51,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
 from benchlib import Tally, machine, publish  # noqa: E402
-from scenarios import SCENARIOS, load, store_scenario  # noqa: E402
+from scenarios import files, load, store_scenario, wave_of  # noqa: E402
 
 from triage import evidence, proof  # noqa: E402
 from triage.corpus import default_corpus_files, load_examples  # noqa: E402
@@ -114,11 +113,6 @@ def word_counts() -> tuple[Counter[str], int]:
     return Counter({w: n for w, n in counts.items() if n >= MIN_COUNT}), len(examples)
 
 
-def scenario_paths(patterns: list[str], leave_out: Sequence[str] = ()) -> list[Path]:
-    paths = {p for pattern in patterns for p in SCENARIOS.glob(pattern)}
-    return sorted(paths - {p for pattern in leave_out for p in SCENARIOS.glob(pattern)})
-
-
 def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
     """The scenarios stored and assessed (the ranker's ``model`` is only held by the
     finder, never used: the shipped one need not exist or match)."""
@@ -132,10 +126,9 @@ def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
             own, scored = evidence.assess(*search)
             by_row = {r: k for k, r in stored.rows.items()}
             stored.store.close()
-        wave = re.match(r"tune_(w\d+)", path.name)
         found.append(Case(scenario["id"], scenario["category"], own, scored,
                           [by_row[s.candidate.row] for s in scored], scenario["proof"],
-                          wave.group(1) if wave else "earlier"))
+                          wave_of(path)))
     print(f"{len(found)} scenarios from {', '.join(p.name for p in paths)}; "
           f"{sum(len(c.scored) for c in found)} candidates", file=sys.stderr)
     return found
@@ -188,7 +181,7 @@ def main() -> None:
     blank = proof.ProofModel(model=None, word_counts=counts, documents=documents, first=1.0,
                              further=1.0, alone=1.0, together=1.0, card={})
     left_out = [*([args.hold] if args.hold else []), *args.leave_out]
-    found = cases(scenario_paths(TUNING, left_out), blank)
+    found = cases(files(TUNING, left_out), blank)
     x, y = rows(found, blank)
     case_of_row = np.repeat(np.arange(len(found)), [len(c.scored) for c in found])
 
@@ -258,7 +251,7 @@ def main() -> None:
                      f"recall@3 {figures[1]:.3f}  no-proof citing {figures[2]:.3f}")
     fitted = machine_learner().fit(x, y)
     if args.hold:
-        held = cases(scenario_paths([args.hold]), blank)
+        held = cases(files([args.hold]), blank)
         held_x, _ = rows(held, blank)
         set_chances(held, fitted.predict_proba(held_x)[:, 1])
         scored = tally(held, best)

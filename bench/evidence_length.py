@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
 from benchlib import machine, publish  # noqa: E402
-from scenarios import SCENARIOS, load  # noqa: E402
+from scenarios import files, load, wave_of  # noqa: E402
 
 WORD = re.compile(r"\w{4,}")
 
@@ -34,17 +34,10 @@ def length(message: dict) -> int:
     return len(set(WORD.findall(f"{message['subject']} {message['body']}".lower())))
 
 
-def wave(path: Path) -> str:
-    found = re.match(r"tune_(w\d+)", path.name)
-    if found:
-        return found.group(1)
-    return "measured" if path.name.startswith(("holdout_", "en.")) else "earlier"
-
-
 def main() -> None:
     lengths: dict[str, tuple[list[int], list[int]]] = {}
-    for path in sorted(SCENARIOS.glob("*.jsonl")):
-        proof, other = lengths.setdefault(wave(path), ([], []))
+    for path in files(["*.jsonl"]):
+        proof, other = lengths.setdefault(wave_of(path), ([], []))
         for scenario in load([path]):
             when = datetime.fromisoformat(next(m["date"] for m in scenario["messages"]
                                                if m["key"] == scenario["complaint"]))

@@ -33,6 +33,22 @@ FOLDER_ORDER = ("INBOX", "Sent", "Billing", "Notices")
 Classify = Callable[[Message, str], Classification]
 
 
+def files(patterns: Iterable[str], leave_out: Iterable[str] = ()) -> list[Path]:
+    """The scenario files matching any of ``patterns`` (globs in SCENARIOS), less those
+    matching ``leave_out``, in name order."""
+    found = {p for pattern in patterns for p in SCENARIOS.glob(pattern)}
+    return sorted(found - {p for pattern in leave_out for p in SCENARIOS.glob(pattern)})
+
+
+def wave_of(path: Path) -> str:
+    """The wave a scenario file belongs to: "w7" for tune_w7en.jsonl, "measured" for
+    en.jsonl and holdout_*.jsonl, "earlier" for the tuning files before wave 5."""
+    found = re.match(r"tune_(w\d+)", path.name)
+    if found:
+        return found.group(1)
+    return "measured" if path.name.startswith(("holdout_", "en.")) else "earlier"
+
+
 def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
     return [json.loads(line) for path in paths
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
