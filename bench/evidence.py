@@ -7,6 +7,8 @@ stored as a first sync would store them and searched as the service searches.
   tuning set   es_pt.jsonl and tune_*.jsonl (the weights in triage/evidence.py were
                set on them)
   measured on  en.jsonl and holdout_*.jsonl (written separately, never tuned on)
+               and full_*.jsonl: the same 64 scenarios with every distractor written as
+               fully as a real provider sends it (see evidence_length.py)
 
 Figures, per set, with the complaint's gold category and with the category
 probabilities of the shipped model:
@@ -64,6 +66,7 @@ from triage.message import Classification, Message  # noqa: E402
 SETS = {
     "tuning (es_pt + tune_*)": ["es_pt.jsonl", "tune_*.jsonl"],
     "measured (en + holdout)": ["en.jsonl", "holdout_*.jsonl"],
+    "measured, full (full_*)": ["full_*.jsonl"],
 }
 
 

@@ -48,12 +48,12 @@ def main() -> None:
                         length(message))
     lines = [f"length of the proof and of the other candidates, in different words of four "
              f"letters or more ({machine()})",
-             "set        proof  median   others  median   a proof longer than another"]
-    order = sorted(lengths, key=lambda w: (w != "measured", w != "earlier", len(w), w))
+             "set            proof  median   others  median   a proof longer than another"]
+    order = sorted(lengths, key=lambda w: (not w.startswith("measured"), w != "earlier", len(w), w))
     for name in order:
         proof, other = lengths[name]
         longer = sum((p > o) + 0.5 * (p == o) for p in proof for o in other)
-        lines.append(f"{name:9s} {len(proof):6d}  {statistics.median(proof):6.0f}   "
+        lines.append(f"{name:13s} {len(proof):6d}  {statistics.median(proof):6.0f}   "
                      f"{len(other):6d}  {statistics.median(other):6.0f}   "
                      f"{longer / (len(proof) * len(other)):.2f}")
     publish("evidence_length.txt", lines)
