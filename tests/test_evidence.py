@@ -680,10 +680,21 @@ def test_the_tuning_scenarios_run_end_to_end(tmp_path: Path) -> None:
 
 def test_every_evidence_scenario_keeps_the_briefs_rules() -> None:
     """The answer keys the evidence figures rest on: every scenario file, tuning and
-    measured, as its brief asks (a new wave that breaks them fails here)."""
-    scenarios = load(sorted(SCENARIOS.glob("*.jsonl")))
+    measured, as its brief asks (a new wave that breaks them fails here). A full_ file
+    is another file's scenarios with the distractors written out: the same ids, the
+    same complaint and the same proof."""
+    paths = sorted(SCENARIOS.glob("*.jsonl"))
+    full = [p for p in paths if p.name.startswith("full_")]
+    scenarios = load(p for p in paths if p not in full)
     ids = [s["id"] for s in scenarios]
     assert len(ids) == len(set(ids)) and len(ids) >= 800
+    assert full
+    for path in full:
+        copies = load([path])
+        originals = load([SCENARIOS / path.name.removeprefix("full_")])
+        assert [(s["id"], s["complaint"], s["proof"]) for s in copies] == [
+            (s["id"], s["complaint"], s["proof"]) for s in originals]
+        scenarios += copies
     breaches = {s["id"]: b for s in scenarios if (b := brief_breaches(s))}
     assert breaches == {}
 
