@@ -66,7 +66,7 @@ from triage.message import Classification, Message  # noqa: E402
 SETS = {
     "tuning (es_pt + tune_*)": ["es_pt.jsonl", "tune_*.jsonl"],
     "measured (en + holdout)": ["en.jsonl", "holdout_*.jsonl"],
-    "measured, full (full_*)": ["full_*.jsonl"],
+    "measured, full (full_*)": ["full_en.jsonl", "full_holdout_*.jsonl"],
 }
 
 

@@ -17,7 +17,10 @@ chosen: citing an unrelated notice is worse than citing nothing. The word
 frequencies its "rare words" feature reads are counted on the client messages of
 the classification corpus (corpus/*.jsonl).
 
-The measured scenarios (en.jsonl, holdout_*.jsonl) are never read here.
+The tuning scenarios are es_pt.jsonl, tune_*.jsonl and full_tune_*.jsonl (copies of some
+tuning waves with every distractor written as fully as the proof, so that the ranker
+cannot learn that the longer notice is the proof). The measured scenarios (en.jsonl,
+holdout_*.jsonl and their full_ copies) are never read here.
 
 Run: .venv/bin/python bench/evidence_fit.py [--write] [--hold PATTERN]
   --write  writes models/proof.npz and models/proof.json.gz (the shipped ranker)
@@ -57,7 +60,7 @@ from triage.corpus import default_corpus_files, load_examples  # noqa: E402
 from triage.evidence import EvidenceFinder, Profile, Scored  # noqa: E402
 from triage.nlp import fold  # noqa: E402
 
-TUNING = ["es_pt.jsonl", "tune_*.jsonl"]
+TUNING = ["es_pt.jsonl", "tune_*.jsonl", "full_tune_*.jsonl"]
 FIRST_BARS = (0.5, 0.6, 0.7, 0.8, 0.9)
 # The most the chosen bars may cite in scenarios that have no proof.
 NO_PROOF_CITING = 0.10
@@ -183,13 +186,16 @@ def main() -> None:
     left_out = [*([args.hold] if args.hold else []), *args.leave_out]
     found = cases(files(TUNING, left_out), blank)
     x, y = rows(found, blank)
-    case_of_row = np.repeat(np.arange(len(found)), [len(c.scored) for c in found])
+    # A scenario and its copy with full-length distractors (full_*.jsonl) share an id and
+    # always fall in the same fold.
+    numbers = {name: n for n, name in enumerate(dict.fromkeys(c.scenario for c in found))}
+    case_of_row = np.repeat([numbers[c.scenario] for c in found], [len(c.scored) for c in found])
 
     # Out-of-fold chances, for every shuffling of the scenarios into folds.
     tallies: dict[Bars, list[Tally]] = {}
     out_of_fold = []
     for shuffle in range(SHUFFLES):
-        order = np.random.RandomState(shuffle).permutation(len(found))
+        order = np.random.RandomState(shuffle).permutation(len(numbers))
         chances = np.zeros(len(y))
         for train, test in GroupKFold(n_splits=5).split(x, y, order[case_of_row]):
             fitted = machine_learner().fit(x[train], y[train])

@@ -42,13 +42,14 @@ def files(patterns: Iterable[str], leave_out: Iterable[str] = ()) -> list[Path]:
 
 def wave_of(path: Path) -> str:
     """The wave a scenario file belongs to: "w7" for tune_w7en.jsonl, "measured" for
-    en.jsonl and holdout_*.jsonl, "measured-full" for their copies with full-length
-    distractors (full_*.jsonl), "earlier" for the tuning files before wave 5."""
+    en.jsonl and holdout_*.jsonl, "measured-full" and "w12-full" for the copies
+    with full-length distractors (full_en.jsonl, full_tune_w12en.jsonl), "earlier" for
+    the tuning files before wave 5."""
     found = re.match(r"tune_(w\d+)", path.name)
     if found:
         return found.group(1)
     if path.name.startswith("full_"):
-        return "measured-full"
+        return wave_of(path.with_name(path.name.removeprefix("full_"))) + "-full"
     return "measured" if path.name.startswith(("holdout_", "en.")) else "earlier"
 
 
