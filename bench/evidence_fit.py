@@ -106,6 +106,7 @@ class Case:
     keys: list[str]  # each candidate's key in the scenario
     proof: list[str]
     wave: str = ""  # the wave of its file: "w7" for tune_w7en.jsonl, "earlier" before w5
+    file: str = ""  # the name of its file
 
 
 def word_counts() -> tuple[Counter[str], int]:
@@ -120,8 +121,10 @@ def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
     """The scenarios stored and assessed (the ranker's ``model`` is only held by the
     finder, never used: the shipped one need not exist or match)."""
     found = []
-    finder = EvidenceFinder(model=model)
     for path, scenario in ((p, s) for p in paths for s in load([p])):
+        # A finder per scenario: it keeps what it read of each notice by Message-ID, and a
+        # scenario's full_ copy has the same Message-IDs with other bodies.
+        finder = EvidenceFinder(model=model)
         with tempfile.TemporaryDirectory() as tmp:
             stored = store_scenario(scenario, Path(tmp))
             search = finder.prepare(stored.store, stored.rows[scenario["complaint"]])
@@ -131,7 +134,7 @@ def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
             stored.store.close()
         found.append(Case(scenario["id"], scenario["category"], own, scored,
                           [by_row[s.candidate.row] for s in scored], scenario["proof"],
-                          wave_of(path)))
+                          wave_of(path), path.name))
     print(f"{len(found)} scenarios from {', '.join(p.name for p in paths)}; "
           f"{sum(len(c.scored) for c in found)} candidates", file=sys.stderr)
     return found
@@ -179,6 +182,10 @@ def main() -> None:
     parser.add_argument("--leave-out", metavar="PATTERN", action="append", default=[],
                         help="leave these tuning files out of the fit (with --hold, to score "
                         "a wave as it was scored before later waves joined)")
+    parser.add_argument("--score-only", metavar="PATTERN", action="append", default=[],
+                        help="keep these tuning files out of every fit but score them in the "
+                        "cross-validation (e.g. 'full_tune_*.jsonl', to see what the ranker "
+                        "makes of them without learning from them)")
     args = parser.parse_args()
     counts, documents = word_counts()
     blank = proof.ProofModel(model=None, word_counts=counts, documents=documents, first=1.0,
@@ -186,6 +193,8 @@ def main() -> None:
     left_out = [*([args.hold] if args.hold else []), *args.leave_out]
     found = cases(files(TUNING, left_out), blank)
     x, y = rows(found, blank)
+    scored_only = {p.name for p in files(args.score_only)}
+    learn = np.repeat([c.file not in scored_only for c in found], [len(c.scored) for c in found])
     # A scenario and its copy with full-length distractors (full_*.jsonl) share an id and
     # always fall in the same fold.
     numbers = {name: n for n, name in enumerate(dict.fromkeys(c.scenario for c in found))}
@@ -198,6 +207,7 @@ def main() -> None:
         order = np.random.RandomState(shuffle).permutation(len(numbers))
         chances = np.zeros(len(y))
         for train, test in GroupKFold(n_splits=5).split(x, y, order[case_of_row]):
+            train = train[learn[train]]
             fitted = machine_learner().fit(x[train], y[train])
             chances[test] = fitted.predict_proba(x[test])[:, 1]
         set_chances(found, chances)
@@ -255,7 +265,7 @@ def main() -> None:
                    for what in ("precision", "recall", "citing")]
         lines.append(f"  {wave:8s} {len(members):3d} scenarios  precision@3 {figures[0]:.3f}  "
                      f"recall@3 {figures[1]:.3f}  no-proof citing {figures[2]:.3f}")
-    fitted = machine_learner().fit(x, y)
+    fitted = machine_learner().fit(x[learn], y[learn])
     if args.hold:
         held = cases(files([args.hold]), blank)
         held_x, _ = rows(held, blank)
