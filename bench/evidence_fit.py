@@ -29,9 +29,9 @@ Run: .venv/bin/python bench/evidence_fit.py [--write] [--hold PATTERN]
            held ones, as they were scored before they joined the tuning set
            (writes bench/results/evidence_hold_w7.txt); add --leave-out 'tune_w7*.jsonl'
            to --hold 'tune_w6*.jsonl' to score wave 6 as it was before wave 7 came
-  --leave-out 'tune_w1*.jsonl'  leaves those tuning files out of the fit; with --write
-           it writes the ranker shipped today, fitted before waves 10 and 11 (README,
-           "Evidence")
+  --leave-out 'tune_w1*.jsonl'  leaves those tuning files out of the fit; with
+           --leave-out 'full_tune_*.jsonl' too and --write it writes the ranker shipped
+           today, fitted before waves 10 and 11 (README, "Evidence")
 """
 
 from __future__ import annotations
