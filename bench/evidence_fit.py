@@ -193,12 +193,13 @@ def main() -> None:
     left_out = [*([args.hold] if args.hold else []), *args.leave_out]
     found = cases(files(TUNING, left_out), blank)
     x, y = rows(found, blank)
+    sizes = [len(c.scored) for c in found]  # each scenario's rows
     scored_only = {p.name for p in files(args.score_only)}
-    learn = np.repeat([c.file not in scored_only for c in found], [len(c.scored) for c in found])
+    learn = np.repeat([c.file not in scored_only for c in found], sizes)
     # A scenario and its copy with full-length distractors (full_*.jsonl) share an id and
     # always fall in the same fold.
     numbers = {name: n for n, name in enumerate(dict.fromkeys(c.scenario for c in found))}
-    case_of_row = np.repeat([numbers[c.scenario] for c in found], [len(c.scored) for c in found])
+    case_of_row = np.repeat([numbers[c.scenario] for c in found], sizes)
 
     # Out-of-fold chances, for every shuffling of the scenarios into folds.
     tallies: dict[Bars, list[Tally]] = {}
