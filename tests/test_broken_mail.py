@@ -336,9 +336,12 @@ def snapshot(maildir: Path) -> dict[str, tuple[int, int, str]]:
     return found
 
 
-def stored_id(raw: bytes) -> str:
-    """The Message-ID a file is stored under."""
-    return clean(parse_message(raw).message_id) or ""
+def stored_ids(path: Path, raws: Sequence[bytes]) -> list[str]:
+    """The Message-ID each file is stored under: its own, or where another message
+    has that Message-ID (a damaged copy, a reused one), the one the store gave it."""
+    with Store(path) as store:
+        return [clean(m.message_id) or ""
+                for m in store.own_ids([parse_message(raw) for raw in raws])]
 
 
 def check_store(path: Path, raws: Sequence[bytes], now: datetime) -> dict[str, dict[str, object]]:
@@ -347,12 +350,12 @@ def check_store(path: Path, raws: Sequence[bytes], now: datetime) -> dict[str, d
         db = store.db
         assert store.integrity_check() == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-        # Every file once: one location each, and one message per distinct Message-ID.
+        # Every file once: one location each, and one message per message (stored_ids).
         assert db.execute("SELECT count(*) FROM locations").fetchone()[0] == len(raws)
         rows = {r["message_id"]: dict(r) for r in db.execute(
             "SELECT m.*, t.category, t.evidence_at FROM messages m "
             "LEFT JOIN triage t ON t.message = m.id")}
-        assert set(rows) == {stored_id(raw) for raw in raws}
+        assert set(rows) == set(stored_ids(path, raws))
         for message_id, row in rows.items():
             if row["kind"] == "unreadable":
                 assert str(row["error"] or "").strip(), message_id
@@ -430,12 +433,13 @@ def run_corpus(tmp_path: Path, items: Sequence[tuple[str, str, bytes]]
     assert status == 0, err
     assert "Traceback" not in err
     rows = check_store(store, raws, started)
+    ids = stored_ids(store, raws)
     unreadable = {m for m, r in rows.items() if r["kind"] == "unreadable"}
     clients = sum(r["kind"] == "client" for r in rows.values())
     assert f"{len(rows)} new messages stored, {clients} client messages triaged" in out
     # Each unreadable file is named in the log with its reason.
     logged = re.findall(r"UID \d+ is unreadable: (.+)", err)
-    assert len(logged) == sum(stored_id(raw) in unreadable for raw in raws)
+    assert len(logged) == sum(m in unreadable for m in ids)
     assert all(reason.strip() for reason in logged)
     check_drafts(maildir, store)
 
@@ -462,7 +466,7 @@ def run_corpus(tmp_path: Path, items: Sequence[tuple[str, str, bytes]]
         assert shown_printable(out), message_id
 
     assert snapshot(maildir) == before  # no client mail file changed, moved or removed
-    return {name: rows[stored_id(raw)] for name, _, raw in items}
+    return {name: rows[m] for (name, _, _), m in zip(items, ids, strict=True)}
 
 
 def test_broken_mail_goes_through_the_whole_path_and_is_recorded(tmp_path: Path) -> None:
@@ -669,7 +673,7 @@ def test_hypothesis_mime_structures_go_through_the_whole_path(raws: list[bytes])
             report = service.run_once()
         rows = check_store(config.store.path, raws, now)
         assert report.unreadable == sum(
-            rows[stored_id(raw)]["kind"] == "unreadable" for raw in raws)
+            rows[m]["kind"] == "unreadable" for m in stored_ids(config.store.path, raws))
         check_drafts(maildir, config.store.path)
         with Store(config.store.path) as store:
             assert sorted(r["message_id"] for r in export_rows(store)) == sorted(rows)

@@ -364,3 +364,29 @@ def test_the_service_classifies_with_the_kept_model_from_then_on(tmp_path: Path)
         desk.deliver("INBOX", complaint(9))
         service.run_once()
     assert verdict(desk, "<c9@tienda.example>")["category"] == "scope_creep"
+
+
+def test_a_message_sharing_its_message_id_with_another_is_moved_back_not_discarded(
+        tmp_path: Path) -> None:
+    # Two different complaints under one Message-ID (a broken mailer). The second is
+    # moved to a correction folder: its Message-ID is in the inbox, but on the other
+    # message, so it must be moved back (never removed as a copy) and only it corrected.
+    desk = Desk(tmp_path, extra="[corrections]\ncreate_folders = true\n")
+    desk.deliver("INBOX", complaint(1), ("accusation", 1, "es"))
+    second = mail("<c1@tienda.example>", NOW - timedelta(minutes=30), CLIENT, AGENCY,
+                  "Factura de octubre", "No vamos a pagar esta factura.")
+    desk.deliver("INBOX", second)
+    desk.run(NOW)
+    moved = files(desk.root)[-1]
+    assert b"Factura de octubre" in moved.read_bytes()
+    moved.rename(drop_box(desk, "Triage/Payment excuse") / "cur" / moved.name)
+
+    desk.run(NOW + timedelta(minutes=5))
+
+    assert files(drop_box(desk, "Triage/Payment excuse")) == []
+    assert sorted(p.read_bytes() for p in files(desk.root)) == sorted([complaint(1), second])
+    [fixed] = corrections(desk)
+    assert fixed["message_id"] != "<c1@tienda.example>"
+    assert fixed["new_label"] == "payment_excuse"
+    assert verdict(desk, str(fixed["message_id"]))["category"] == "payment_excuse"
+    assert verdict(desk, "<c1@tienda.example>")["category"] == "accusation"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ from mailfactory import (
 
 from triage.cli import main
 from triage.message import Classification, Message
-from triage.parsing import synthetic_message_id
+from triage.parsing import parse_message, synthetic_message_id
 from triage.store import Store
 
 
@@ -296,3 +296,37 @@ def test_a_message_that_breaks_the_classifier_is_recorded_and_the_rest_triaged(
     assert "cannot be classified: ValueError: E088" in rows["<m2@client.example>"]["error"]
     assert all(rows[f"<m{n}@client.example>"]["category"] for n in (0, 1, 3, 4))
     assert "INBOX UID 3 cannot be classified" in caplog.text
+
+
+def test_two_different_messages_with_one_message_id_are_both_kept_and_triaged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Some mailers give every message the same Message-ID; the second message must not
+    # be taken for a copy of the first, while a real copy still is.
+    desk = Desk(tmp_path)
+    when = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    first = plain_mail("<same@client.example>", when, "bruno@client.example",
+                       "ana@agency.example", "La web no carga", "Desde ayer no carga.")
+    second = plain_mail("<same@client.example>", when + timedelta(days=1),
+                        "bruno@client.example", "ana@agency.example", "Factura de octubre",
+                        "No pienso pagar esta factura.")
+    for raw in (first, second, first):  # the first delivered twice: a copy
+        desk.deliver("INBOX", raw)
+    before = snapshot(desk.root)
+    report = desk.run(when + timedelta(days=2)).report
+    assert (report.added, report.triaged) == (2, 2)
+    with Store(desk.config.store.path) as store:
+        rows = {r["subject"]: r for r in store.iter_messages()}
+        assert set(rows) == {"La web no carga", "Factura de octubre"}
+        assert rows["La web no carga"]["message_id"] == "<same@client.example>"
+        kept = rows["Factura de octubre"]["message_id"]
+        assert kept != "<same@client.example>"
+        assert "No pienso pagar" in rows["Factura de octubre"]["body"]
+        assert all(r["category"] is not None for r in rows.values())  # both triaged
+        assert "its Message-ID <same@client.example> also names another message" in (
+            store.db.execute("SELECT defects FROM messages WHERE message_id = ?",
+                             (kept,)).fetchone()[0])
+        # Read again (a new UIDVALIDITY), each gets the id it was stored under.
+        again = store.own_ids([parse_message(raw, when) for raw in (second, first)])
+        assert [m.message_id for m in again] == [kept, "<same@client.example>"]
+    assert f"stored as {kept}" in caplog.text
+    assert snapshot(desk.root) == before

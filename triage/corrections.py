@@ -102,7 +102,7 @@ class Corrector:
         for start in range(0, len(uids), _BATCH):
             # Read whole before anything is put back: that opens other folders.
             for fetched in list(mailbox.fetch(folder, uids[start:start + _BATCH])):
-                message = parse_message(fetched.raw, fetched.arrival)
+                message = self.store.own_ids([parse_message(fetched.raw, fetched.arrival)])[0]
                 if message.unreadable:
                     log.warning("%s UID %d cannot be read (%s): no correction recorded",
                                 folder, fetched.uid, message.unreadable)

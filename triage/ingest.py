@@ -2,7 +2,8 @@
 
 For each folder: compare the mailbox's UIDVALIDITY with the stored checkpoint
 (a change means reading the folder again from the start; messages already known
-by Message-ID are not stored twice), list the UIDs past the checkpoint, fetch
+by Message-ID are not stored twice, and a different message under a known
+Message-ID gets an id of its own: Store.own_ids), list the UIDs past the checkpoint, fetch
 them in batches, parse each, and store each batch together with the new
 checkpoint. A message that cannot be parsed is stored as unreadable with the
 reason, so it is listed and never silently dropped.
@@ -127,6 +128,10 @@ def ingest_folder(
                 report.unreadable += 1
                 log.warning("%s UID %d is unreadable: %s", folder, item.uid,
                             item.message.unreadable)
+        items = [replace(item, message=message, thread=thread_keys(message, config.provider.owns))
+                 if message is not item.message else item
+                 for item, message in zip(items, store.own_ids([i.message for i in items]),
+                                          strict=True)]
         new = _new_items(store, items)
         if classifier is not None:
             clients = [i for i, item in enumerate(items)

@@ -19,15 +19,16 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from triage.corpus import LABELS
 from triage.errors import StoreError
 from triage.files import create_private, restrict
 from triage.message import Address, Classification, Kind, Message
+from triage.parsing import synthetic_message_id
 from triage.threads import SUBJECT_WINDOW, ThreadKeys
 
 log = logging.getLogger(__name__)
@@ -617,14 +618,44 @@ class Store:
 
     def known_message_ids(self, message_ids: Sequence[str]) -> set[str]:
         """Which of ``message_ids`` are stored already."""
-        known: set[str] = set()
+        return set(self.identities(message_ids))
+
+    def own_ids(self, messages: Sequence[Message]) -> list[Message]:
+        """``messages``, each with a Message-ID of its own. Some senders give one
+        Message-ID to different messages, and the store keeps one message per
+        Message-ID: a message whose Message-ID already names another (stored, or
+        earlier in ``messages``: another sender, subject or date) is kept under an id
+        made from both, with a note, so that it is not taken for a copy and dropped."""
+        seen = self.identities([m.message_id for m in messages])
+        found = []
+        for message in messages:
+            own = identity(message)
+            other = seen.get(message.message_id)
+            if other is not None and not other.matches(own) and not message.synthetic_id:
+                given = message.message_id
+                message = replace(
+                    message, message_id=synthetic_message_id(repr((given, *own)).encode()),
+                    synthetic_id=True,
+                    defects=(*message.defects, f"its Message-ID {given} also names another "
+                             "message"))
+                log.warning("the Message-ID %s names two different messages: the later one "
+                            "is stored as %s", given, message.message_id)
+            seen.setdefault(message.message_id, own)
+            found.append(message)
+        return found
+
+    def identities(self, message_ids: Sequence[str]) -> dict[str, Identity]:
+        """The stored messages of ``message_ids``, each with its ``identity``."""
+        found: dict[str, Identity] = {}
         for start in range(0, len(message_ids), 500):
             chunk = list(message_ids[start:start + 500])
             marks = ",".join("?" * len(chunk))
-            known.update(r[0] for r in self.db.execute(
-                f"SELECT message_id FROM messages WHERE message_id IN ({marks})",  # noqa: S608
-                chunk))
-        return known
+            found.update((r["message_id"], Identity(r["sender"], None if r["date_flagged"]
+                                                    else r["date"], r["subject"] or ""))
+                         for r in self.db.execute(
+                f"SELECT message_id, sender, date, date_flagged, subject FROM messages "  # noqa: S608
+                f"WHERE message_id IN ({marks})", chunk))
+        return found
 
     def count_triaged(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM triage").fetchone()[0])
@@ -1057,6 +1088,28 @@ def _display(name: str, email: str) -> str:
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+class Identity(NamedTuple):
+    """What tells one message from another that carries the same Message-ID (some
+    senders reuse one): the same message copied to two folders has the same sender,
+    subject and date. The date is None where the message had none (its arrival
+    stands in, and differs between copies)."""
+
+    sender: str | None
+    date: str | None
+    subject: str
+
+    def matches(self, other: Identity) -> bool:
+        return (self.sender, self.subject) == (other.sender, other.subject) and (
+            self.date is None or other.date is None or self.date == other.date)
+
+
+def identity(message: Message) -> Identity:
+    """``message``'s Identity, as it is stored."""
+    return Identity(clean(message.sender.email) if message.sender else None,
+                    None if message.date_flagged or message.date is None
+                    else _iso(message.date), clean(message.subject) or "")
 
 
 def _iso(moment: datetime) -> str:
