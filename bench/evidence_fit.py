@@ -121,10 +121,10 @@ def cases(paths: list[Path], model: proof.ProofModel) -> list[Case]:
     """The scenarios stored and assessed (the ranker's ``model`` is only held by the
     finder, never used: the shipped one need not exist or match)."""
     found = []
+    # One finder for all: each scenario is a store of its own, and the finder reads
+    # the notices of each store afresh (a scenario's full_ copy has its Message-IDs).
+    finder = EvidenceFinder(model=model)
     for path, scenario in ((p, s) for p in paths for s in load([p])):
-        # A finder per scenario: it keeps what it read of each notice by Message-ID, and a
-        # scenario's full_ copy has the same Message-IDs with other bodies.
-        finder = EvidenceFinder(model=model)
         with tempfile.TemporaryDirectory() as tmp:
             stored = store_scenario(scenario, Path(tmp))
             search = finder.prepare(stored.store, stored.rows[scenario["complaint"]])

@@ -972,3 +972,23 @@ def test_the_evidence_tally_counts_the_leads_beside_what_is_cited() -> None:
                                   "cited or a lead 0.667 (2/3); no-proof scenarios showing "
                                   "either 1/2")
     assert "leads ['b', 'c']" in tally.errors[0]
+
+
+def test_a_finder_moving_to_another_store_reads_its_notices_afresh(tmp_path: Path) -> None:
+    # The finder keeps the notices it read by Message-ID; a Message-ID names one message
+    # in a store, not in every store: here the same one is the maintenance notice in
+    # the first and a newsletter in the second.
+    finder = EvidenceFinder()
+    mass = notice("n1", "2026-03-04T17:30:00+01:00", ["marta@clinicasol.example"])
+    other = dict(mass, subject="Novedades de primavera en Nubeclara",
+                 body="Este mes estrenamos un nuevo panel de estadísticas y un descuento "
+                      "en dominios .es para todos nuestros clientes.\n\nEquipo Nubeclara")
+    first = store_scenario(scenario(mass), tmp_path / "first")
+    second = store_scenario(scenario(other), tmp_path / "second")
+    try:
+        assert first.ids == second.ids  # the same Message-IDs
+        assert cited_keys(first, finder) == ["n1"]
+        assert cited_keys(second, finder) == []
+    finally:
+        first.store.close()
+        second.store.close()

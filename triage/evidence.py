@@ -852,11 +852,13 @@ class EvidenceFinder:
                  ) -> None:
         # The learned ranker, loaded now so that a damaged install says so at start.
         self.model = model or proof.shipped()
-        # Keyed by Message-ID, which names one message in any store. A notice is kept
-        # with only the opening of its body, all its excerpt reads, so that the cache
-        # stays small however long the notices are.
+        # Keyed by Message-ID, which names one message in a store (Store.own_ids), not
+        # across stores: the cache is emptied when another store is searched. A notice
+        # is kept with only the opening of its body, all its excerpt reads, so that the
+        # cache stays small however long the notices are.
         self._notices: dict[str, tuple[Candidate, Profile]] = {}
         self._cache_size = cache_size
+        self._store: Store | None = None
 
     def find(self, store: Store, row_id: int) -> list[Evidence] | None:
         """The evidence for one stored, triaged message; None when it is not one."""
@@ -903,6 +905,9 @@ class EvidenceFinder:
     def candidates(self, store: Store, complaint: Complaint) -> list[Candidate]:
         """The provider's messages to the complainant's party before the complaint,
         newest first; those read for an earlier complaint are not read again."""
+        if store is not self._store:
+            self._notices.clear()
+            self._store = store
         found = store.proof_candidates(party(complaint.sender), complaint.sender,
                                        complaint.date)
         known = {m: self._notices[m] for _, m, _ in found if m in self._notices}
