@@ -3,9 +3,9 @@
 For each folder: compare the mailbox's UIDVALIDITY with the stored checkpoint
 (a change means reading the folder again from the start; messages already known
 by Message-ID are not stored twice, and a different message under a known
-Message-ID gets an id of its own: Store.own_ids), list the UIDs past the checkpoint, fetch
-them in batches, parse each, and store each batch together with the new
-checkpoint. A message that cannot be parsed is stored as unreadable with the
+Message-ID gets an id of its own: Store.own_ids), list the UIDs past the
+checkpoint, fetch them in batches, parse each, and store each batch together with
+the new checkpoint. A message that cannot be parsed is stored as unreadable with the
 reason, so it is listed and never silently dropped.
 """
 
