@@ -344,18 +344,19 @@ def stored_ids(path: Path, raws: Sequence[bytes]) -> list[str]:
                 for m in store.own_ids([parse_message(raw) for raw in raws])]
 
 
-def check_store(path: Path, raws: Sequence[bytes], now: datetime) -> dict[str, dict[str, object]]:
-    """What must hold after any run over ``raws``; returns the stored rows by Message-ID."""
+def check_store(path: Path, ids: Sequence[str], now: datetime) -> dict[str, dict[str, object]]:
+    """What must hold after any run over files stored under ``ids`` (``stored_ids``);
+    returns the stored rows by Message-ID."""
     with Store(path) as store:
         db = store.db
         assert store.integrity_check() == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         # Every file once: one location each, and one message per message (stored_ids).
-        assert db.execute("SELECT count(*) FROM locations").fetchone()[0] == len(raws)
+        assert db.execute("SELECT count(*) FROM locations").fetchone()[0] == len(ids)
         rows = {r["message_id"]: dict(r) for r in db.execute(
             "SELECT m.*, t.category, t.evidence_at FROM messages m "
             "LEFT JOIN triage t ON t.message = m.id")}
-        assert set(rows) == set(stored_ids(path, raws))
+        assert set(rows) == set(ids)
         for message_id, row in rows.items():
             if row["kind"] == "unreadable":
                 assert str(row["error"] or "").strip(), message_id
@@ -432,8 +433,8 @@ def run_corpus(tmp_path: Path, items: Sequence[tuple[str, str, bytes]]
     status, out, err = cli("run", "--once", "--config", str(config))
     assert status == 0, err
     assert "Traceback" not in err
-    rows = check_store(store, raws, started)
     ids = stored_ids(store, raws)
+    rows = check_store(store, ids, started)
     unreadable = {m for m, r in rows.items() if r["kind"] == "unreadable"}
     clients = sum(r["kind"] == "client" for r in rows.values())
     assert f"{len(rows)} new messages stored, {clients} client messages triaged" in out
@@ -671,9 +672,9 @@ def test_hypothesis_mime_structures_go_through_the_whole_path(raws: list[bytes])
                               evidence=EvidenceFinder(), drafter=Drafter(config, store),
                               clock=lambda: now)
             report = service.run_once()
-        rows = check_store(config.store.path, raws, now)
-        assert report.unreadable == sum(
-            rows[m]["kind"] == "unreadable" for m in stored_ids(config.store.path, raws))
+        ids = stored_ids(config.store.path, raws)
+        rows = check_store(config.store.path, ids, now)
+        assert report.unreadable == sum(rows[m]["kind"] == "unreadable" for m in ids)
         check_drafts(maildir, config.store.path)
         with Store(config.store.path) as store:
             assert sorted(r["message_id"] for r in export_rows(store)) == sorted(rows)
